@@ -1,0 +1,34 @@
+import type { Config } from 'jest';
+
+// swc strips types only; `npm run typecheck` is the type gate, so tests stay fast.
+const transform: Config['transform'] = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+  // Middy and Powertools ship ESM only; swc turns them into CommonJS for jest's module system.
+  '^.+\\.m?js$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+};
+const transformIgnorePatterns = ['/node_modules/(?!(@middy|@aws-lambda-powertools)/)'];
+
+const config: Config = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      setupFiles: ['<rootDir>/libs/testing/src/jest/quietLogs.ts'],
+      testMatch: ['<rootDir>/libs/*/src/**/*.test.ts', '<rootDir>/services/*/test/unit/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/services/*/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/jest/globalSetup.ts',
+      globalTeardown: '<rootDir>/libs/testing/src/jest/globalTeardown.ts',
+      testTimeout: 120_000,
+    },
+  ],
+};
+
+export default config;

@@ -1,0 +1,20 @@
+import { ConfigError } from '@offload/errors';
+import { env, readConfig } from './index';
+
+describe('readConfig', () => {
+  it('returns typed values with defaults applied', () => {
+    const config = readConfig({ TABLE: env.name(), LIMIT: env.int(10), DEBUG: env.flag(false) }, { TABLE: 't' });
+    expect(config).toEqual({ TABLE: 't', LIMIT: 10, DEBUG: false });
+  });
+
+  it('coerces numbers and flags from their string form', () => {
+    const config = readConfig({ LIMIT: env.int(10), DEBUG: env.flag(false) }, { LIMIT: '25', DEBUG: '1' });
+    expect(config).toEqual({ LIMIT: 25, DEBUG: true });
+  });
+
+  it('fails naming every missing or malformed variable', () => {
+    const read = () => readConfig({ TABLE: env.name(), LIMIT: env.int(10) }, { LIMIT: 'many' });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(/TABLE: .*LIMIT: /);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * The one error hierarchy every service throws from. Names end in `Error` and `cause` is kept so
+ * logs show the whole chain; HTTP errors carry their status so one middleware can map them.
+ */
+export class OffloadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A required environment variable is missing or malformed: fail at cold start, naming it. */
+export class ConfigError extends OffloadError {}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class HttpError extends OffloadError {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: readonly FieldProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** 4xx errors are the caller's to fix, so their text is safe to return; 5xx text never is. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
+}
+
+export class ValidationError extends HttpError {
+  constructor(details: readonly FieldProblem[], message = 'The request is invalid') {
+    super(400, 'validation_failed', message, details);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor(message = 'Not found') {
+    super(404, 'not_found', message);
+  }
+}
+
+export class PayloadTooLargeError extends HttpError {
+  constructor(limitBytes: number) {
+    super(413, 'payload_too_large', `The body exceeds ${limitBytes} bytes`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor() {
+    super(415, 'unsupported_media_type', 'The body must be JSON (Content-Type: application/json)');
+  }
+}
+
+/**
+ * A queue message that can never succeed (malformed body, unknown schema version): retrying only
+ * delays it, so the SQS stack sends it to the DLQ at once with this reason.
+ */
+export class PoisonMessageError extends OffloadError {}
+
+/** Builds a one-line reason from an error chain, for DLQ attributes and logs (never the payload). */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  while (current !== undefined && parts.length < 4) {
+    if (current instanceof Error) {
+      parts.push(`${current.name}: ${current.message}`);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      current = undefined;
+    }
+  }
+  return parts.join(' <- ');
+}

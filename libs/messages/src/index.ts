@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './parse';
+export * from './problems';
+export * from './task';
+export * from './text';

@@ -1,0 +1,33 @@
+import * as z from 'zod';
+
+// C0/C1 control characters, except tab and newline which multi-line text legitimately carries.
+const CONTROL_EXCEPT_TAB_NEWLINE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+const ALL_CONTROL = /[\u0000-\u001F\u007F-\u009F]/g;
+
+export function sanitizeLine(value: string): string {
+  return value.replace(ALL_CONTROL, '').trim();
+}
+
+export function sanitizeMultiline(value: string): string {
+  return value.replace(/\r\n?/g, '\n').replace(CONTROL_EXCEPT_TAB_NEWLINE, '').trim();
+}
+
+/** A required single-line string: control characters stripped, trimmed, then length-checked. */
+export const line = (max: number) =>
+  z
+    .string()
+    .transform(sanitizeLine)
+    .pipe(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
+
+/** A required multi-line string: like `line` but keeps tabs and newlines. */
+export const text = (max: number) =>
+  z
+    .string()
+    .transform(sanitizeMultiline)
+    .pipe(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
+
+/** An ISO 8601 date (`2026-12-01`) or date-time with offset (`2026-12-01T09:00:00Z`). */
+export const isoDateOrDateTime = () =>
+  z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
+    error: 'must be an ISO 8601 date or date-time',
+  });

@@ -1,0 +1,44 @@
+import type middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { HttpError, UnsupportedMediaTypeError, ValidationError } from '@offload/errors';
+import { logger } from './logger';
+import { json, type JsonResult } from './response';
+
+/** Middy's own HTTP errors (from @middy/util createError) carry statusCode and expose. */
+function isMiddyHttpError(error: unknown): error is Error & { statusCode: number; expose?: boolean } {
+  return error instanceof Error && typeof (error as { statusCode?: unknown }).statusCode === 'number';
+}
+
+/** Maps middy's body-parser errors onto our hierarchy so every 4xx has one shape. */
+function normalize(error: unknown): unknown {
+  if (!isMiddyHttpError(error) || error.statusCode >= 500) return error;
+  if (error.message === 'Unsupported Media Type') return new UnsupportedMediaTypeError();
+  if (error.message === 'Invalid or malformed JSON was provided') {
+    return new ValidationError([{ field: '(body)', message: 'is not valid JSON' }]);
+  }
+  return new HttpError(error.statusCode, 'bad_request', error.message);
+}
+
+/**
+ * The one HTTP error boundary: 4xx errors return their code, message and field details; anything
+ * else is logged with its cause chain and answered with a generic 500 and the request id, so
+ * internals never leak to callers.
+ */
+export function httpErrorMapper(): middy.MiddlewareObj<unknown, JsonResult, Error, Context> {
+  return {
+    onError: async (request) => {
+      const error = normalize(request.error);
+      if (error instanceof HttpError && error.expose) {
+        request.response = json(error.status, {
+          error: { code: error.code, message: error.message, ...(error.details && { details: error.details }) },
+        });
+        return;
+      }
+      const requestId = request.context.awsRequestId;
+      logger.error('Unhandled error', { error: request.error as Error });
+      request.response = json(500, {
+        error: { code: 'internal_error', message: 'Internal server error', request_id: requestId },
+      });
+    },
+  };
+}

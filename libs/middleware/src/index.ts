@@ -1,0 +1,7 @@
+export { httpApi, type HttpEvent, type HttpHandler, type HttpOptions } from './http';
+export { bodyLimit, validateBody } from './httpBody';
+export { httpErrorMapper } from './httpErrors';
+export { logger } from './logger';
+export { json, type JsonResult } from './response';
+export { scheduled } from './schedule';
+export { sqsWorker, SkippedAfterFailureError, type RecordContext, type RecordHandler } from './sqs';

@@ -1,0 +1,12 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { logger } from './logger';
+
+/**
+ * The stack for EventBridge-scheduled functions: the same structured logger with the invocation
+ * id on every line. Errors propagate so the invocation counts as failed and the alarm sees it.
+ */
+export function scheduled<Result>(handler: (event: ScheduledEvent, context: Context) => Promise<Result>) {
+  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true }));
+}

@@ -1,0 +1,144 @@
+import middy from '@middy/core';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type * as z from 'zod';
+import { sendMessage } from '@offload/aws/sqs';
+import { describeError, OffloadError, PoisonMessageError } from '@offload/errors';
+import { parseMessage } from '@offload/messages';
+import { logger, type Logger } from './logger';
+
+export interface RecordContext {
+  messageId: string;
+  /** 1 on first delivery; from the record's ApproximateReceiveCount. */
+  receiveCount: number;
+  groupId?: string;
+  /** A child logger whose every line carries this message's id. */
+  log: Logger;
+}
+
+export type RecordHandler<Message> = (message: Message, context: RecordContext) => Promise<void>;
+
+export interface SqsWorkerOptions<Schema extends z.ZodType> {
+  /** Every message version this worker accepts; anything else is poison. */
+  schema: Schema;
+  recordHandler: RecordHandler<z.infer<Schema>>;
+  /** Name of the queue's DLQ, for poison and exhausted messages (they go there with a reason). */
+  dlqName: string;
+  /** The source queue's redrive maxReceiveCount: the last attempt moves the message itself. */
+  maxReceiveCount: number;
+  /** FIFO: stop each message group at its first failure so order holds. */
+  fifo?: boolean;
+}
+
+/** A FIFO record not attempted because an earlier record of its group failed in this batch. */
+export class SkippedAfterFailureError extends OffloadError {}
+
+type Settled = PromiseSettledResult<void>;
+
+function receiveCountOf(record: SQSRecord): number {
+  return Number(record.attributes.ApproximateReceiveCount) || 1;
+}
+
+async function moveToDlq(dlqName: string, record: SQSRecord, kind: 'poison' | 'exhausted', error: unknown) {
+  const reason = describeError(error).slice(0, 1024);
+  const groupId = record.attributes.MessageGroupId;
+  await sendMessage(dlqName, {
+    body: record.body,
+    // A FIFO DLQ needs a group; the source's keeps related failures together for redrive.
+    ...(dlqName.endsWith('.fifo') && { groupId: groupId ?? 'dlq', deduplicationId: record.messageId }),
+    attributes: {
+      failure_kind: kind,
+      failure_reason: reason,
+      source_message_id: record.messageId,
+      receive_count: String(receiveCountOf(record)),
+    },
+  });
+  return reason;
+}
+
+/**
+ * Builds the per-record pipeline: parse (poison on failure), run the handler, and decide what a
+ * failure means. Poison goes to the DLQ at once; a failure on the last allowed receive goes there
+ * with its reason too (redrive would move it without one); anything else is retried.
+ */
+function recordProcessor<Schema extends z.ZodType>(options: SqsWorkerOptions<Schema>) {
+  return async (record: SQSRecord): Promise<void> => {
+    const context: RecordContext = {
+      messageId: record.messageId,
+      receiveCount: receiveCountOf(record),
+      groupId: record.attributes.MessageGroupId,
+      log: logger.createChild({ persistentKeys: { message_id: record.messageId } }),
+    };
+    try {
+      const message = parseMessage(record.body, options.schema);
+      await options.recordHandler(message, context);
+    } catch (error) {
+      const poison = error instanceof PoisonMessageError;
+      if (!poison && context.receiveCount < options.maxReceiveCount) throw error;
+      const kind = poison ? 'poison' : 'exhausted';
+      const reason = await moveToDlq(options.dlqName, record, kind, error);
+      context.log.error('Message moved to DLQ', { kind, reason, receive_count: context.receiveCount });
+    }
+  };
+}
+
+/**
+ * FIFO: records of one group run in order and stop at the first failure, which reports that
+ * record and every later one of its group as failed; other groups in the batch carry on.
+ */
+async function processFifo(records: SQSRecord[], process: (record: SQSRecord) => Promise<void>) {
+  const settled: Settled[] = new Array(records.length);
+  const groups = new Map<string, number[]>();
+  records.forEach((record, index) => {
+    const group = record.attributes.MessageGroupId ?? '';
+    groups.set(group, [...(groups.get(group) ?? []), index]);
+  });
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      let failed = false;
+      for (const index of indexes) {
+        if (failed) {
+          settled[index] = { status: 'rejected', reason: new SkippedAfterFailureError('Earlier record failed') };
+          continue;
+        }
+        try {
+          await process(records[index]!);
+          settled[index] = { status: 'fulfilled', value: undefined };
+        } catch (reason) {
+          failed = true;
+          settled[index] = { status: 'rejected', reason };
+        }
+      }
+    }),
+  );
+  return settled;
+}
+
+/**
+ * The SQS stack every worker uses: a throwing `recordHandler` per message in, `batchItemFailures`
+ * out (functions set `functionResponseType: ReportBatchItemFailures`). A failing record never
+ * fails the batch, and failure logs carry the message id and reason only, never the body.
+ */
+export function sqsWorker<Schema extends z.ZodType>(options: SqsWorkerOptions<Schema>) {
+  const process = recordProcessor(options);
+  const handler = async (event: SQSEvent): Promise<Settled[]> =>
+    options.fifo ? processFifo(event.Records, process) : Promise.allSettled(event.Records.map(process));
+
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>(
+    handler as unknown as (event: SQSEvent) => Promise<SQSBatchResponse>,
+  )
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(
+      sqsPartialBatchFailure({
+        logger: (reason: unknown, record: SQSRecord) => {
+          const log = reason instanceof SkippedAfterFailureError ? logger.info : logger.warn;
+          log.call(logger, 'Record failed; it stays on the queue for a retry', {
+            message_id: record.messageId,
+            receive_count: receiveCountOf(record),
+            reason: describeError(reason),
+          });
+        },
+      }),
+    );
+}

@@ -1,0 +1,27 @@
+import { randomUUID } from 'node:crypto';
+import { createTaskBodySchema, TASK_BODY_MAX_BYTES } from '@offload/messages';
+import { httpApi, json } from '@offload/middleware';
+import { dynamoTaskStore } from '../adapters/dynamoTaskStore';
+import { sqsTaskQueue } from '../adapters/sqsTaskQueue';
+import { config } from '../config';
+import { submitTask } from '../domain/tasks';
+
+const deps = {
+  store: dynamoTaskStore(config.TASKS_TABLE_NAME),
+  queue: sqsTaskQueue(config.TASKS_QUEUE_NAME, config.TASKS_MESSAGE_GROUP_ID),
+  clock: { now: () => new Date().toISOString() },
+  newId: randomUUID,
+};
+
+/** POST /tasks: validate and sanitize, record as queued, enqueue, answer 202 with where to poll. */
+export const handler = httpApi(
+  async (event, context) => {
+    const task = await submitTask(deps, event.body, context.awsRequestId);
+    return json(
+      202,
+      { task_id: task.task_id, status: task.status },
+      { location: `/tasks/${task.task_id}` },
+    );
+  },
+  { body: createTaskBodySchema, maxBodyBytes: TASK_BODY_MAX_BYTES },
+);

@@ -1,0 +1,26 @@
+import { taskSubmitted } from '@offload/messages';
+import { sqsWorker } from '@offload/middleware';
+import { dynamoTaskStore } from '../adapters/dynamoTaskStore';
+import { config } from '../config';
+import { processTask } from '../domain/tasks';
+import { triageWork } from '../domain/work';
+
+const deps = {
+  store: dynamoTaskStore(config.TASKS_TABLE_NAME),
+  work: triageWork(() => new Date()),
+  clock: { now: () => new Date().toISOString() },
+};
+
+/** FIFO worker: tasks in submission order, each processed once however often it is delivered. */
+export const handler = sqsWorker({
+  schema: taskSubmitted,
+  fifo: true,
+  dlqName: config.TASKS_DLQ_NAME,
+  maxReceiveCount: config.MAX_RECEIVE_COUNT,
+  recordHandler: async (message, { receiveCount, log }) => {
+    const outcome = await processTask(deps, message.data.task_id, {
+      isLast: receiveCount >= config.MAX_RECEIVE_COUNT,
+    });
+    log.info('Task processed', { task_id: message.data.task_id, outcome, receive_count: receiveCount });
+  },
+});
