@@ -16,7 +16,11 @@ const config: Config = {
       transform,
       transformIgnorePatterns,
       setupFiles: ['<rootDir>/libs/testing/src/jest/quietLogs.ts'],
-      testMatch: ['<rootDir>/libs/*/src/**/*.test.ts', '<rootDir>/services/*/test/unit/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/libs/*/src/**/*.test.ts',
+        '<rootDir>/services/*/test/unit/**/*.test.ts',
+        '<rootDir>/tools/**/*.test.ts',
+      ],
     },
     {
       displayName: 'integration',
@@ -26,7 +30,7 @@ const config: Config = {
       testMatch: ['<rootDir>/services/*/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/libs/testing/src/jest/globalSetup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest/globalTeardown.ts',
-      testTimeout: 120_000,
+      setupFilesAfterEnv: ['<rootDir>/libs/testing/src/jest/integrationTimeout.ts'],
     },
   ],
 };

@@ -38,7 +38,9 @@ export interface OutgoingMessage {
   attributes?: Record<string, string>;
 }
 
-function toAttributes(attributes?: Record<string, string>): Record<string, MessageAttributeValue> | undefined {
+function toAttributes(
+  attributes?: Record<string, string>,
+): Record<string, MessageAttributeValue> | undefined {
   if (!attributes) return undefined;
   return Object.fromEntries(
     Object.entries(attributes).map(([key, value]) => [key, { DataType: 'String', StringValue: value }]),

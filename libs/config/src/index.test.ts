@@ -3,7 +3,10 @@ import { env, readConfig } from './index';
 
 describe('readConfig', () => {
   it('returns typed values with defaults applied', () => {
-    const config = readConfig({ TABLE: env.name(), LIMIT: env.int(10), DEBUG: env.flag(false) }, { TABLE: 't' });
+    const config = readConfig(
+      { TABLE: env.name(), LIMIT: env.int(10), DEBUG: env.flag(false) },
+      { TABLE: 't' },
+    );
     expect(config).toEqual({ TABLE: 't', LIMIT: 10, DEBUG: false });
   });
 

@@ -1,7 +1,9 @@
 import * as z from 'zod';
 
 // C0/C1 control characters, except tab and newline which multi-line text legitimately carries.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_EXCEPT_TAB_NEWLINE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const ALL_CONTROL = /[\u0000-\u001F\u007F-\u009F]/g;
 
 export function sanitizeLine(value: string): string {

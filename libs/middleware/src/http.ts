@@ -41,7 +41,9 @@ export function httpApi<Body extends z.ZodType | undefined = undefined>(
   handler: HttpHandler<Body extends z.ZodType ? z.infer<Body> : undefined>,
   options: HttpOptions<Body> = {},
 ) {
-  const stack = middy(handler as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<JsonResult>)
+  const stack = middy(
+    handler as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<JsonResult>,
+  )
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(httpSecurityHeaders())

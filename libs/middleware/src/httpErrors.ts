@@ -30,7 +30,11 @@ export function httpErrorMapper(): middy.MiddlewareObj<unknown, JsonResult, Erro
       const error = normalize(request.error);
       if (error instanceof HttpError && error.expose) {
         request.response = json(error.status, {
-          error: { code: error.code, message: error.message, ...(error.details && { details: error.details }) },
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.details && { details: error.details }),
+          },
         });
         return;
       }

@@ -99,7 +99,10 @@ async function processFifo(records: SQSRecord[], process: (record: SQSRecord) =>
       let failed = false;
       for (const index of indexes) {
         if (failed) {
-          settled[index] = { status: 'rejected', reason: new SkippedAfterFailureError('Earlier record failed') };
+          settled[index] = {
+            status: 'rejected',
+            reason: new SkippedAfterFailureError('Earlier record failed'),
+          };
           continue;
         }
         try {

@@ -43,12 +43,18 @@ export function dynamoTaskStore(tableName: string): TaskStore {
   return {
     async create(task) {
       await dynamo.send(
-        new PutCommand({ TableName: tableName, Item: task, ConditionExpression: 'attribute_not_exists(task_id)' }),
+        new PutCommand({
+          TableName: tableName,
+          Item: task,
+          ConditionExpression: 'attribute_not_exists(task_id)',
+        }),
       );
     },
 
     async get(taskId) {
-      const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: key(taskId), ConsistentRead: true }));
+      const out = await dynamo.send(
+        new GetCommand({ TableName: tableName, Key: key(taskId), ConsistentRead: true }),
+      );
       return out.Item ? taskSchema.parse(out.Item) : undefined;
     },
 
@@ -66,7 +72,12 @@ export function dynamoTaskStore(tableName: string): TaskStore {
               'SET #status = :processing, updated_at = :now, started_at = if_not_exists(started_at, :now) ADD attempts :one',
             ConditionExpression: 'attribute_exists(task_id) AND #status IN (:queued, :processing)',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':processing': 'processing', ':queued': 'queued', ':now': now, ':one': 1 },
+            ExpressionAttributeValues: {
+              ':processing': 'processing',
+              ':queued': 'queued',
+              ':now': now,
+              ':one': 1,
+            },
             ReturnValues: 'ALL_NEW',
           }),
         ),
@@ -74,7 +85,8 @@ export function dynamoTaskStore(tableName: string): TaskStore {
       return out?.Attributes ? (taskSchema.parse(out.Attributes) as Task) : undefined;
     },
 
-    complete: (taskId, result, now) => finish(taskId, { status: 'completed', result, completed_at: now }, now),
+    complete: (taskId, result, now) =>
+      finish(taskId, { status: 'completed', result, completed_at: now }, now),
 
     fail: (taskId, error, now) => finish(taskId, { status: 'failed', error, failed_at: now }, now),
   };

@@ -17,11 +17,7 @@ const deps = {
 export const handler = httpApi(
   async (event, context) => {
     const task = await submitTask(deps, event.body, context.awsRequestId);
-    return json(
-      202,
-      { task_id: task.task_id, status: task.status },
-      { location: `/tasks/${task.task_id}` },
-    );
+    return json(202, { task_id: task.task_id, status: task.status }, { location: `/tasks/${task.task_id}` });
   },
   { body: createTaskBodySchema, maxBodyBytes: TASK_BODY_MAX_BYTES },
 );

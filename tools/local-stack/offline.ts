@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { cliEnv, SERVERLESS_BIN, type ServiceDir } from './services';
+import type { Endpoints } from './provision';
+
+export interface OfflineService {
+  name: string;
+  url: string;
+  process: ChildProcess;
+}
+
+export interface PortPlan {
+  http: number;
+  lambda: number;
+  websocket: number;
+}
+
+/** Port plan: service i gets http base+i, lambda base+100+i, websocket base+200+i. */
+export function portsFor(service: ServiceDir, httpBase: number): PortPlan {
+  return {
+    http: httpBase + service.index,
+    lambda: httpBase + 100 + service.index,
+    websocket: httpBase + 200 + service.index,
+  };
+}
+
+/** Environment every local function sees: the SDK's standard endpoint variables, no real account. */
+export function functionEnv(endpoints: Endpoints): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ACCOUNT_ID: '000000000000',
+  };
+}
+
+/**
+ * Runs `serverless offline start` for one service in its own process group, so a stop reaches
+ * the esbuild and worker processes it starts too. Output lines are prefixed with the service.
+ */
+export function startOffline(
+  service: ServiceDir,
+  options: { stage: string; ports: PortPlan; endpoints: Endpoints; quiet?: boolean },
+): OfflineService {
+  const child = spawn(
+    process.execPath,
+    [
+      SERVERLESS_BIN,
+      'offline',
+      'start',
+      '--stage',
+      options.stage,
+      '--host',
+      '127.0.0.1',
+      '--httpPort',
+      String(options.ports.http),
+      '--lambdaPort',
+      String(options.ports.lambda),
+      '--websocketPort',
+      String(options.ports.websocket),
+    ],
+    {
+      cwd: service.dir,
+      env: cliEnv(functionEnv(options.endpoints)),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => `[${service.name}] ${line}\n`)
+      .join('');
+  child.stdout?.on('data', (chunk: Buffer) => options.quiet || process.stdout.write(prefix(chunk)));
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
+  return { name: service.name, url: `http://127.0.0.1:${options.ports.http}`, process: child };
+}
+
+/** Resolves once something listens on the port; rejects if the process exits first. */
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new Error(`serverless offline exited with code ${exited} before listening`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`Nothing listened on port ${port} within ${timeoutMs} ms`);
+}
+
+/** Stops a service's whole process group: SIGTERM, then SIGKILL if it lingers. */
+export async function stopOffline(service: OfflineService, graceMs = 5000): Promise<void> {
+  const { process: child } = service;
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+import { provision } from './provision';
+import { discoverServices, printService } from './services';
+
+// Provisions every service's resources on an existing endpoint, e.g. LocalStack:
+//   npm run provision -- --endpoint http://localhost:4566 --stage local
+const { values } = parseArgs({
+  options: {
+    stage: { type: 'string', default: 'local' },
+    endpoint: { type: 'string', default: 'http://localhost:4566' },
+    region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' },
+  },
+});
+
+async function main() {
+  const services = await Promise.all(
+    discoverServices().map((service) => printService(service, values.stage!)),
+  );
+  const endpoint = values.endpoint!;
+  const summary = await provision({
+    services,
+    endpoints: { sqs: endpoint, sns: endpoint, dynamodb: endpoint },
+    region: values.region!,
+    log: (line) => console.log(line),
+  });
+  console.log(JSON.stringify(summary, null, 2));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});

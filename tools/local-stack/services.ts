@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const SERVERLESS_BIN = require.resolve('osls/bin/serverless.js');
+
+/** Fixed order so every service keeps its port from run to run; new services go after these. */
+const ORDER = ['task-api', 'ai-jobs', 'podcast-workers', 'batch-poller'];
+
+export interface ServiceDir {
+  name: string;
+  dir: string;
+  /** Position in the port plan: HTTP base + index. */
+  index: number;
+}
+
+/** Every folder under services/ with a serverless.yml, in port-plan order. */
+export function discoverServices(only?: string[]): ServiceDir[] {
+  const servicesDir = path.join(ROOT, 'services');
+  const names = readdirSync(servicesDir)
+    .filter((name) => existsSync(path.join(servicesDir, name, 'serverless.yml')))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return names
+    .map((name, index) => ({ name, dir: path.join(servicesDir, name), index }))
+    .filter((service) => !only || only.includes(service.name));
+}
+
+function rank(name: string): number {
+  const index = ORDER.indexOf(name);
+  return index === -1 ? ORDER.length : index;
+}
+
+/** Environment for the Serverless CLI: quiet, no telemetry, never an AWS account. */
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    ...extra,
+  };
+}
+
+export type CfnResources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+
+export interface ResolvedService {
+  service: string;
+  resources: CfnResources;
+}
+
+/**
+ * The service's configuration with every ${...} variable resolved, straight from the Serverless
+ * CLI, so provisioning reads exactly what a deploy would send to CloudFormation.
+ */
+export async function printService(service: ServiceDir, stage: string): Promise<ResolvedService> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [SERVERLESS_BIN, 'print', '--stage', stage, '--format', 'json'],
+    { cwd: service.dir, env: cliEnv(), maxBuffer: 16 * 1024 * 1024 },
+  );
+  const config = JSON.parse(stdout) as { service: string; resources?: { Resources?: CfnResources } };
+  return { service: config.service, resources: config.resources?.Resources ?? {} };
+}

@@ -1,0 +1,81 @@
+import { startEmulators, type Emulators } from './emulators';
+import { portsFor, startOffline, stopOffline, waitForPort, type OfflineService } from './offline';
+import { provision, type Endpoints, type ProvisionSummary } from './provision';
+import { discoverServices, printService } from './services';
+
+export interface LocalStackOptions {
+  stage: string;
+  /** Only these services (folder names); default every service with a serverless.yml. */
+  services?: string[];
+  /** Use this endpoint for SQS, SNS and DynamoDB (LocalStack) instead of starting emulators. */
+  endpoint?: string;
+  ports?: { sqs?: number; dynamodb?: number; httpBase?: number };
+  region?: string;
+  /** Hide serverless-offline's request log lines (tests); errors still show. */
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  urls: Record<string, string>;
+  endpoints: Endpoints;
+  summary: ProvisionSummary;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole local stack: emulators (or an external endpoint), resources provisioned from each
+ * service's serverless.yml, and `serverless offline` for every service. `npm start` and the
+ * integration tests both come through here.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const region = options.region ?? 'us-east-1';
+  const services = discoverServices(options.services);
+  if (services.length === 0) throw new Error('No services with a serverless.yml were found');
+
+  let emulators: Emulators | undefined;
+  const offline: OfflineService[] = [];
+  const stop = async () => {
+    await Promise.all(offline.map((service) => stopOffline(service)));
+    await emulators?.stop();
+  };
+
+  try {
+    const configs = Promise.all(services.map((service) => printService(service, options.stage)));
+    let endpoints: Endpoints;
+    if (options.endpoint) {
+      endpoints = { sqs: options.endpoint, sns: options.endpoint, dynamodb: options.endpoint };
+    } else {
+      emulators = await startEmulators({
+        sqs: options.ports?.sqs ?? 4566,
+        dynamodb: options.ports?.dynamodb ?? 8000,
+      });
+      endpoints = emulators.endpoints;
+    }
+    log(`SQS/SNS   ${endpoints.sqs}`);
+    log(`DynamoDB  ${endpoints.dynamodb}`);
+
+    const summary = await provision({ services: await configs, endpoints, region, log });
+    log(
+      `Provisioned ${Object.keys(summary.queues).length} queues, ${Object.keys(summary.topics).length} topics, ` +
+        `${summary.subscriptions} subscriptions, ${summary.tables.length} tables (stage ${options.stage})`,
+    );
+
+    const httpBase = options.ports?.httpBase ?? 3000;
+    for (const service of services) {
+      const ports = portsFor(service, httpBase);
+      offline.push(startOffline(service, { stage: options.stage, ports, endpoints, quiet: options.quiet }));
+    }
+    await Promise.all(
+      offline.map((service, i) =>
+        waitForPort(portsFor(services[i]!, httpBase).http, service.process, 120_000),
+      ),
+    );
+    const urls = Object.fromEntries(offline.map((service) => [service.name, service.url]));
+    return { urls, endpoints, summary, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

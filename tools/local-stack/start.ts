@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import { startLocalStack } from './stack';
+
+const { values } = parseArgs({
+  options: {
+    stage: { type: 'string', default: 'local' },
+    endpoint: { type: 'string' },
+    service: { type: 'string', multiple: true },
+    'sqs-port': { type: 'string', default: process.env.SQS_PORT ?? '4566' },
+    'dynamodb-port': { type: 'string', default: process.env.DYNAMODB_PORT ?? '8000' },
+    'http-port': { type: 'string', default: process.env.HTTP_PORT ?? '3000' },
+    machine: { type: 'boolean', default: false },
+  },
+});
+
+async function main() {
+  const started = Date.now();
+  const stack = await startLocalStack({
+    stage: values.stage!,
+    endpoint: values.endpoint,
+    services: values.service,
+    ports: {
+      sqs: Number(values['sqs-port']),
+      dynamodb: Number(values['dynamodb-port']),
+      httpBase: Number(values['http-port']),
+    },
+    quiet: values.machine,
+    log: (line) => console.log(line),
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local stack`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  for (const [name, url] of Object.entries(stack.urls)) console.log(`${name.padEnd(16)} ${url}`);
+  console.log(
+    `Offload local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Ctrl-C to stop)`,
+  );
+  // One machine-readable line for the test harness, which runs this same script.
+  if (values.machine)
+    console.log(`OFFLOAD_READY ${JSON.stringify({ urls: stack.urls, endpoints: stack.endpoints })}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});
