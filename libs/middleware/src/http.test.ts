@@ -1,0 +1,111 @@
+import * as z from 'zod';
+import { NotFoundError } from '@offload/errors';
+import { httpApi } from './http';
+import { json } from './response';
+import { httpEvent, lambdaContext } from './testEvents';
+
+const schema = z.strictObject({ name: z.string().min(1), size: z.number().int().max(10) });
+
+function bodyOf(res: { body?: string }) {
+  return JSON.parse(res.body ?? 'null');
+}
+
+describe('httpApi stack', () => {
+  const seen: unknown[] = [];
+  const handler = httpApi(
+    async (event) => {
+      seen.push(event.body);
+      return json(202, { got: event.body.name });
+    },
+    { body: schema, maxBodyBytes: 64, corsOrigins: ['https://app.example'] },
+  );
+
+  beforeEach(() => (seen.length = 0));
+
+  it('hands the handler a parsed, validated body', async () => {
+    const res = await handler(httpEvent('{"name":"x","size":1}'), lambdaContext);
+    expect(res.statusCode).toBe(202);
+    expect(bodyOf(res)).toEqual({ got: 'x' });
+    expect(seen).toEqual([{ name: 'x', size: 1 }]);
+  });
+
+  it('answers 400 listing every field problem, without calling the handler', async () => {
+    const res = await handler(httpEvent('{"size":11,"extra":true}'), lambdaContext);
+    expect(res.statusCode).toBe(400);
+    const { error } = bodyOf(res);
+    expect(error.code).toBe('validation_failed');
+    expect(error.details.map((d: { field: string }) => d.field).sort()).toEqual(['extra', 'name', 'size']);
+    expect(seen).toEqual([]);
+  });
+
+  it('answers 400 for malformed JSON', async () => {
+    const res = await handler(httpEvent('{"name":'), lambdaContext);
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res).error.details).toEqual([{ field: '(body)', message: 'is not valid JSON' }]);
+  });
+
+  it('answers 415 for a body that is not JSON', async () => {
+    const res = await handler(httpEvent('name=x', { 'content-type': 'text/plain' }), lambdaContext);
+    expect(res.statusCode).toBe(415);
+    expect(bodyOf(res).error.code).toBe('unsupported_media_type');
+    expect(seen).toEqual([]);
+  });
+
+  it('answers 413 for a body over the limit, base64-encoded ones included', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(100), size: 1 });
+    expect((await handler(httpEvent(big), lambdaContext)).statusCode).toBe(413);
+    const encoded = httpEvent(Buffer.from(big).toString('base64'), undefined, { isBase64Encoded: true });
+    expect((await handler(encoded, lambdaContext)).statusCode).toBe(413);
+    expect(seen).toEqual([]);
+  });
+
+  it('adds security headers to successes and errors alike', async () => {
+    for (const body of ['{"name":"x","size":1}', '{}']) {
+      const res = await handler(httpEvent(body), lambdaContext);
+      expect(res.headers).toMatchObject({
+        'Strict-Transport-Security': expect.stringContaining('max-age'),
+        'X-Content-Type-Options': 'nosniff',
+      });
+    }
+  });
+
+  it('allows CORS only for listed origins', async () => {
+    const allowed = await handler(
+      httpEvent('{"name":"x","size":1}', {
+        'content-type': 'application/json',
+        origin: 'https://app.example',
+      }),
+      lambdaContext,
+    );
+    expect(allowed.headers?.['Access-Control-Allow-Origin']).toBe('https://app.example');
+    const other = await handler(
+      httpEvent('{"name":"x","size":1}', {
+        'content-type': 'application/json',
+        origin: 'https://evil.example',
+      }),
+      lambdaContext,
+    );
+    expect(other.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+
+  it('maps a thrown 4xx error to its status and message', async () => {
+    const notFound = httpApi(async () => {
+      throw new NotFoundError('Task 1 not found');
+    });
+    const res = await notFound(httpEvent(undefined), lambdaContext);
+    expect(res.statusCode).toBe(404);
+    expect(bodyOf(res)).toEqual({ error: { code: 'not_found', message: 'Task 1 not found' } });
+  });
+
+  it('hides internal errors behind a generic 500 with the request id', async () => {
+    const broken = httpApi(async () => {
+      throw new Error('connect ECONNREFUSED 10.0.0.7:5432 password=hunter2');
+    });
+    const res = await broken(httpEvent(undefined), lambdaContext);
+    expect(res.statusCode).toBe(500);
+    expect(bodyOf(res)).toEqual({
+      error: { code: 'internal_error', message: 'Internal server error', request_id: 'req-1' },
+    });
+    expect(res.body).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,129 @@
+import type { SQSEvent } from 'aws-lambda';
+import * as z from 'zod';
+import { sendMessage } from '@offload/aws/sqs';
+import { envelope } from '@offload/messages';
+import { logger } from './logger';
+import { sqsWorker } from './sqs';
+import { lambdaContext, sqsRecord } from './testEvents';
+
+// The AWS edge only: sending to the DLQ is a network call.
+jest.mock('@offload/aws/sqs', () => ({ sendMessage: jest.fn(async () => 'dlq-message-id') }));
+const sendToDlq = jest.mocked(sendMessage);
+
+const schema = envelope('thing.done', '1', z.object({ n: z.number() }));
+const body = (n: number) =>
+  JSON.stringify({
+    version: '1',
+    type: 'thing.done',
+    id: `m${n}`,
+    data: { n },
+    metadata: { source: 'test' },
+  });
+const event = (...records: ReturnType<typeof sqsRecord>[]): SQSEvent => ({ Records: records });
+
+function worker(options: { fifo?: boolean; fail?: (n: number) => boolean; dlqName?: string } = {}) {
+  const calls: number[] = [];
+  const handler = sqsWorker({
+    schema,
+    fifo: options.fifo,
+    dlqName: options.dlqName ?? 'things-dlq',
+    maxReceiveCount: 3,
+    recordHandler: async (message) => {
+      calls.push(message.data.n);
+      if (options.fail?.(message.data.n)) throw new Error(`thing ${message.data.n} broke`);
+    },
+  });
+  return { calls, run: (e: SQSEvent) => handler(e, lambdaContext) };
+}
+
+beforeEach(() => sendToDlq.mockClear());
+
+describe('sqsWorker (standard queue)', () => {
+  it('reports exactly the failing records as batch item failures', async () => {
+    const { run } = worker({ fail: (n) => n === 2 });
+    const res = await run(event(sqsRecord('a', body(1)), sqsRecord('b', body(2)), sqsRecord('c', body(3))));
+    expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: 'b' }] });
+    expect(sendToDlq).not.toHaveBeenCalled();
+  });
+
+  it('sends malformed and unknown-version messages to the DLQ at once, with the reason', async () => {
+    const { run, calls } = worker();
+    const unknownVersion = body(1).replace('"version":"1"', '"version":"2"');
+    const res = await run(
+      event(sqsRecord('a', 'not json'), sqsRecord('b', unknownVersion), sqsRecord('c', body(3))),
+    );
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(calls).toEqual([3]);
+    expect(sendToDlq).toHaveBeenCalledTimes(2);
+    for (const [, message] of sendToDlq.mock.calls) {
+      expect(message.attributes).toMatchObject({ failure_kind: 'poison', receive_count: '1' });
+      expect(message.attributes?.failure_reason).toMatch(/PoisonMessageError/);
+    }
+  });
+
+  it('moves a record failing on its last allowed receive to the DLQ instead of reporting it', async () => {
+    const { run } = worker({ fail: () => true });
+    const res = await run(
+      event(sqsRecord('a', body(1), { receiveCount: 2 }), sqsRecord('b', body(2), { receiveCount: 3 })),
+    );
+    expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }] });
+    expect(sendToDlq).toHaveBeenCalledTimes(1);
+    expect(sendToDlq.mock.calls[0]?.[1]).toMatchObject({
+      body: body(2),
+      attributes: { failure_kind: 'exhausted', receive_count: '3', failure_reason: 'Error: thing 2 broke' },
+    });
+  });
+
+  it('reports the record as failed when the DLQ send itself fails, so nothing is lost', async () => {
+    sendToDlq.mockRejectedValueOnce(new Error('DLQ unavailable'));
+    const { run } = worker();
+    const res = await run(event(sqsRecord('a', 'not json')));
+    expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }] });
+  });
+
+  it('never logs a failing record body', async () => {
+    const lines: string[] = [];
+    const spies = (['warn', 'info', 'error'] as const).map((level) =>
+      jest
+        .spyOn(logger, level)
+        .mockImplementation((...args: unknown[]) => void lines.push(JSON.stringify(args))),
+    );
+    const { run } = worker({ fail: () => true });
+    const withPrompt = body(1).replace('"n":1', '"n":1,"prompt":"my private prompt"');
+    await run(event(sqsRecord('a', withPrompt)));
+    spies.forEach((spy) => spy.mockRestore());
+    expect(lines.join('\n')).toContain('"message_id":"a"');
+    expect(lines.join('\n')).not.toContain('private prompt');
+  });
+});
+
+describe('sqsWorker (FIFO queue)', () => {
+  it('stops a group at its first failure and reports it and the rest of that group only', async () => {
+    const { run, calls } = worker({ fifo: true, fail: (n) => n === 12 });
+    const res = await run(
+      event(
+        sqsRecord('A1', body(11), { groupId: 'A' }),
+        sqsRecord('B1', body(21), { groupId: 'B' }),
+        sqsRecord('A2', body(12), { groupId: 'A' }),
+        sqsRecord('A3', body(13), { groupId: 'A' }),
+        sqsRecord('B2', body(22), { groupId: 'B' }),
+      ),
+    );
+    expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: 'A2' }, { itemIdentifier: 'A3' }] });
+    expect(calls.filter((n) => n < 20)).toEqual([11, 12]);
+    expect(calls.filter((n) => n > 20)).toEqual([21, 22]);
+  });
+
+  it('carries on with the group after moving an exhausted record to the DLQ', async () => {
+    const { run, calls } = worker({ fifo: true, fail: (n) => n === 1, dlqName: 'things-dlq.fifo' });
+    const res = await run(
+      event(
+        sqsRecord('a', body(1), { groupId: 'g', receiveCount: 3 }),
+        sqsRecord('b', body(2), { groupId: 'g' }),
+      ),
+    );
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(calls).toEqual([1, 2]);
+    expect(sendToDlq.mock.calls[0]?.[1]).toMatchObject({ groupId: 'g', deduplicationId: 'a' });
+  });
+});
