@@ -9,6 +9,11 @@ export interface OfflineService {
   process: ChildProcess;
 }
 
+export interface OpenAIConfig {
+  baseUrl: string;
+  apiKey: string;
+}
+
 export interface PortPlan {
   http: number;
   lambda: number;
@@ -25,8 +30,10 @@ export function portsFor(service: ServiceDir, httpBase: number): PortPlan {
 }
 
 /** Environment every local function sees: the SDK's standard endpoint variables, no real account. */
-export function functionEnv(endpoints: Endpoints): Record<string, string> {
+export function functionEnv(endpoints: Endpoints, openai: OpenAIConfig): Record<string, string> {
   return {
+    OPENAI_BASE_URL: openai.baseUrl,
+    ...(openai.apiKey && { OPENAI_API_KEY: openai.apiKey }),
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
@@ -40,7 +47,7 @@ export function functionEnv(endpoints: Endpoints): Record<string, string> {
  */
 export function startOffline(
   service: ServiceDir,
-  options: { stage: string; ports: PortPlan; endpoints: Endpoints; quiet?: boolean },
+  options: { stage: string; ports: PortPlan; endpoints: Endpoints; openai: OpenAIConfig; quiet?: boolean },
 ): OfflineService {
   const child = spawn(
     process.execPath,
@@ -61,7 +68,7 @@ export function startOffline(
     ],
     {
       cwd: service.dir,
-      env: cliEnv(functionEnv(options.endpoints)),
+      env: cliEnv(functionEnv(options.endpoints, options.openai)),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     },

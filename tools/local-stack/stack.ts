@@ -1,3 +1,4 @@
+import { startOpenAIStub, type OpenAIStub } from '../openai-stub/server';
 import { startEmulators, type Emulators } from './emulators';
 import { portsFor, startOffline, stopOffline, waitForPort, type OfflineService } from './offline';
 import { provision, type Endpoints, type ProvisionSummary } from './provision';
@@ -9,7 +10,7 @@ export interface LocalStackOptions {
   services?: string[];
   /** Use this endpoint for SQS, SNS and DynamoDB (LocalStack) instead of starting emulators. */
   endpoint?: string;
-  ports?: { sqs?: number; dynamodb?: number; httpBase?: number };
+  ports?: { sqs?: number; dynamodb?: number; httpBase?: number; openai?: number };
   region?: string;
   /** Hide serverless-offline's request log lines (tests); errors still show. */
   quiet?: boolean;
@@ -19,6 +20,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   urls: Record<string, string>;
   endpoints: Endpoints;
+  /** The OpenAI-compatible base URL functions use: OPENAI_BASE_URL, or the local stand-in. */
+  openaiBaseUrl: string;
   summary: ProvisionSummary;
   stop(): Promise<void>;
 }
@@ -35,10 +38,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   if (services.length === 0) throw new Error('No services with a serverless.yml were found');
 
   let emulators: Emulators | undefined;
+  let stub: OpenAIStub | undefined;
   const offline: OfflineService[] = [];
   const stop = async () => {
     await Promise.all(offline.map((service) => stopOffline(service)));
     await emulators?.stop();
+    await stub?.stop();
   };
 
   try {
@@ -56,6 +61,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`SQS/SNS   ${endpoints.sqs}`);
     log(`DynamoDB  ${endpoints.dynamodb}`);
 
+    // With no OPENAI_BASE_URL the functions talk to the local stand-in, so no key is needed.
+    let openai = { baseUrl: process.env.OPENAI_BASE_URL ?? '', apiKey: process.env.OPENAI_API_KEY ?? '' };
+    if (!openai.baseUrl) {
+      stub = await startOpenAIStub({ port: options.ports?.openai ?? 4010 });
+      openai = { baseUrl: stub.url, apiKey: 'local-stand-in' };
+      log(`OpenAI    ${stub.url} (local stand-in; set OPENAI_BASE_URL to use a real provider)`);
+    } else {
+      log(`OpenAI    ${openai.baseUrl}`);
+    }
+
     const summary = await provision({ services: await configs, endpoints, region, log });
     log(
       `Provisioned ${Object.keys(summary.queues).length} queues, ${Object.keys(summary.topics).length} topics, ` +
@@ -65,7 +80,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const httpBase = options.ports?.httpBase ?? 3000;
     for (const service of services) {
       const ports = portsFor(service, httpBase);
-      offline.push(startOffline(service, { stage: options.stage, ports, endpoints, quiet: options.quiet }));
+      offline.push(
+        startOffline(service, { stage: options.stage, ports, endpoints, openai, quiet: options.quiet }),
+      );
     }
     await Promise.all(
       offline.map((service, i) =>
@@ -73,7 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ),
     );
     const urls = Object.fromEntries(offline.map((service) => [service.name, service.url]));
-    return { urls, endpoints, summary, stop };
+    return { urls, endpoints, openaiBaseUrl: openai.baseUrl, summary, stop };
   } catch (error) {
     await stop();
     throw error;

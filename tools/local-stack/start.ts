@@ -9,6 +9,7 @@ const { values } = parseArgs({
     'sqs-port': { type: 'string', default: process.env.SQS_PORT ?? '4566' },
     'dynamodb-port': { type: 'string', default: process.env.DYNAMODB_PORT ?? '8000' },
     'http-port': { type: 'string', default: process.env.HTTP_PORT ?? '3000' },
+    'openai-port': { type: 'string', default: process.env.OPENAI_STUB_PORT ?? '4010' },
     machine: { type: 'boolean', default: false },
   },
 });
@@ -23,6 +24,7 @@ async function main() {
       sqs: Number(values['sqs-port']),
       dynamodb: Number(values['dynamodb-port']),
       httpBase: Number(values['http-port']),
+      openai: Number(values['openai-port']),
     },
     quiet: values.machine,
     log: (line) => console.log(line),
@@ -45,7 +47,9 @@ async function main() {
   );
   // One machine-readable line for the test harness, which runs this same script.
   if (values.machine)
-    console.log(`OFFLOAD_READY ${JSON.stringify({ urls: stack.urls, endpoints: stack.endpoints })}`);
+    console.log(
+      `OFFLOAD_READY ${JSON.stringify({ urls: stack.urls, endpoints: stack.endpoints, openaiBaseUrl: stack.openaiBaseUrl })}`,
+    );
 }
 
 main().catch((error: unknown) => {

@@ -3,3 +3,4 @@ export * from './parse';
 export * from './problems';
 export * from './task';
 export * from './text';
+export * from './job';

@@ -28,6 +28,8 @@ export default async function globalSetup(): Promise<void> {
       '0',
       '--dynamodb-port',
       '0',
+      '--openai-port',
+      '0',
       '--http-port',
       process.env.TEST_HTTP_PORT ?? '13000',
     ],
@@ -39,25 +41,24 @@ export default async function globalSetup(): Promise<void> {
   child.stderr!.pipe(process.env.OFFLOAD_TEST_VERBOSE ? process.stderr : log);
   globalThis.__OFFLOAD_STACK__ = child;
 
-  const ready = await new Promise<{ urls: Record<string, string>; endpoints: Record<string, string> }>(
-    (resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error('The local stack was not ready within 180 s')),
-        180_000,
-      );
-      child.once('exit', (code) =>
-        reject(new Error(`The local stack exited with code ${code} before it was ready`)),
-      );
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.startsWith(READY)) {
-          clearTimeout(timer);
-          resolve(JSON.parse(line.slice(READY.length)));
-        } else {
-          log.write(`${line}\n`);
-        }
-      });
-    },
-  );
+  const ready = await new Promise<{
+    urls: Record<string, string>;
+    endpoints: Record<string, string>;
+    openaiBaseUrl: string;
+  }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('The local stack was not ready within 180 s')), 180_000);
+    child.once('exit', (code) =>
+      reject(new Error(`The local stack exited with code ${code} before it was ready`)),
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith(READY)) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line.slice(READY.length)));
+      } else {
+        log.write(`${line}\n`);
+      }
+    });
+  });
 
   for (const [service, url] of Object.entries(ready.urls)) {
     process.env[`${service.toUpperCase().replace(/-/g, '_')}_URL`] = url;
@@ -66,6 +67,7 @@ export default async function globalSetup(): Promise<void> {
     AWS_ENDPOINT_URL_SQS: ready.endpoints.sqs,
     AWS_ENDPOINT_URL_SNS: ready.endpoints.sns,
     AWS_ENDPOINT_URL_DYNAMODB: ready.endpoints.dynamodb,
+    OPENAI_BASE_URL: ready.openaiBaseUrl,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',

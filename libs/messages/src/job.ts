@@ -1,0 +1,93 @@
+import * as z from 'zod';
+import { envelope } from './envelope';
+import { line, text } from './text';
+
+export const JOB_BODY_MAX_BYTES = 32 * 1024;
+export const JOB_TOPIC_MAX = 2000;
+export const JOB_PROMPT_MAX = 8000;
+
+const multiAgentConfig = z.strictObject({
+  topic: text(JOB_TOPIC_MAX),
+  agents: z.number().int().min(1, 'must be at least 1').max(20, 'must be at most 20'),
+  rounds: z.number().int().min(1, 'must be at least 1').max(10, 'must be at most 10'),
+});
+
+/** POST /jobs body: the job type picks the config schema. */
+export const createJobBodySchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('simulation'), config: multiAgentConfig }),
+    z.strictObject({ type: z.literal('panel'), config: multiAgentConfig }),
+    z.strictObject({ type: z.literal('discussion'), config: multiAgentConfig }),
+    z.strictObject({
+      type: z.literal('completion'),
+      config: z.strictObject({
+        prompt: text(JOB_PROMPT_MAX),
+        system: line(2000).optional(),
+      }),
+    }),
+  ],
+  { error: 'must be one of simulation, panel, discussion, completion' },
+);
+export type CreateJobBody = z.infer<typeof createJobBodySchema>;
+export type JobType = CreateJobBody['type'];
+export type MultiAgentConfig = z.infer<typeof multiAgentConfig>;
+
+export const jobStatusSchema = z.enum(['queued', 'processing', 'succeeded', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export const jobPrioritySchema = z.enum(['normal', 'high']);
+export type JobPriority = z.infer<typeof jobPrioritySchema>;
+
+/** A job as stored. `owner` never leaves the service; the API view drops it. */
+export const jobSchema = z.object({
+  job_id: z.uuid(),
+  owner: z.string(),
+  type: z.enum(['simulation', 'panel', 'discussion', 'completion']),
+  config: z.record(z.string(), z.unknown()),
+  priority: jobPrioritySchema,
+  status: jobStatusSchema,
+  progress: z.number().min(0).max(1),
+  attempts: z.number().int().nonnegative(),
+  result: z.unknown().optional(),
+  error: z.string().optional(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+  started_at: z.iso.datetime().optional(),
+  completed_at: z.iso.datetime().optional(),
+});
+export type Job = z.infer<typeof jobSchema>;
+
+/** Published to the jobs topic; SNS delivers it raw to the request queue its priority selects. */
+export const jobRequestedV1 = envelope(
+  'job.requested',
+  '1',
+  z.object({ job_id: z.uuid(), job: createJobBodySchema, priority: jobPrioritySchema }),
+);
+export type JobRequestedV1 = z.infer<typeof jobRequestedV1>;
+export const jobRequested = jobRequestedV1;
+export type JobRequested = z.infer<typeof jobRequested>;
+
+/** Sent by the processor to the response queue; the result recorder writes the final state. */
+export const jobResultV1 = envelope(
+  'job.result',
+  '1',
+  z.discriminatedUnion('status', [
+    z.object({
+      job_id: z.uuid(),
+      status: z.literal('succeeded'),
+      result: z.unknown(),
+      finished_at: z.iso.datetime(),
+    }),
+    z.object({
+      job_id: z.uuid(),
+      status: z.literal('failed'),
+      error: z.string(),
+      finished_at: z.iso.datetime(),
+    }),
+  ]),
+);
+export type JobResultV1 = z.infer<typeof jobResultV1>;
+export const jobResult = jobResultV1;
+export type JobResult = z.infer<typeof jobResult>;

@@ -1,0 +1,109 @@
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo, isConditionFailure } from '@offload/aws/dynamodb';
+import { jobSchema } from '@offload/messages';
+import type { JobStore } from '../domain/jobs';
+
+/** DynamoDB-backed JobStore. State only moves forward: every write is conditional on the status. */
+export function dynamoJobStore(tableName: string): JobStore {
+  const Key = (jobId: string) => ({ job_id: jobId });
+  const conditional = async (write: Promise<unknown>) => {
+    try {
+      await write;
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  };
+
+  return {
+    async create(job) {
+      await dynamo.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: job,
+          ConditionExpression: 'attribute_not_exists(job_id)',
+        }),
+      );
+    },
+    async get(jobId) {
+      const out = await dynamo.send(
+        new GetCommand({ TableName: tableName, Key: Key(jobId), ConsistentRead: true }),
+      );
+      return out.Item ? jobSchema.parse(out.Item) : undefined;
+    },
+    async remove(jobId) {
+      await dynamo.send(new DeleteCommand({ TableName: tableName, Key: Key(jobId) }));
+    },
+    async start(jobId, now) {
+      try {
+        const out = await dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: Key(jobId),
+            UpdateExpression:
+              'SET #status = :processing, updated_at = :now, started_at = if_not_exists(started_at, :now) ADD attempts :one',
+            ConditionExpression: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':processing': 'processing',
+              ':queued': 'queued',
+              ':now': now,
+              ':one': 1,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return jobSchema.parse(out.Attributes);
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    },
+    async progress(jobId, progress, now) {
+      await conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: Key(jobId),
+            UpdateExpression: 'SET progress = :p, updated_at = :now',
+            ConditionExpression: '#status = :processing AND progress < :p',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':processing': 'processing', ':p': progress, ':now': now },
+          }),
+        ),
+      );
+    },
+    async finish(result, now) {
+      const values =
+        result.status === 'succeeded'
+          ? {
+              expression: '#outcome = :outcome, progress = :one',
+              field: 'result',
+              outcome: result.result ?? null,
+            }
+          : { expression: '#outcome = :outcome', field: 'error', outcome: result.error };
+      return conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: Key(result.job_id),
+            UpdateExpression: `SET #status = :status, completed_at = :finished, updated_at = :now, ${values.expression}`,
+            ConditionExpression: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
+            // `result` and `status` are DynamoDB reserved words.
+            ExpressionAttributeNames: { '#status': 'status', '#outcome': values.field },
+            ExpressionAttributeValues: {
+              ':status': result.status,
+              ':finished': result.finished_at,
+              ':now': now,
+              ':outcome': values.outcome,
+              ':queued': 'queued',
+              ':processing': 'processing',
+              ...(result.status === 'succeeded' && { ':one': 1 }),
+            },
+          }),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import * as z from 'zod';
+import { env, readConfig } from '@offload/config';
+
+/** Read once per cold start; each handler takes the part it needs. A missing variable fails by name. */
+export const tables = () => readConfig({ JOBS_TABLE_NAME: env.name(), CONTROLS_TABLE_NAME: env.name() });
+
+export const callerConfig = () => readConfig({ API_KEYS: env.name() });
+
+export const submitConfig = () =>
+  readConfig({ JOBS_TOPIC_ARN: env.name(), RATE_LIMIT_PER_MINUTE: env.int(60) });
+
+export const workerConfig = () =>
+  readConfig({
+    RESPONSE_QUEUE_NAME: env.name(),
+    REQUEST_DLQ_NAME: env.name(),
+    MAX_RECEIVE_COUNT: env.int(3),
+    OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    OPENAI_TIMEOUT_MS: env.int(60_000),
+  });
+
+export const recorderConfig = () =>
+  readConfig({ RESPONSE_DLQ_NAME: env.name(), MAX_RECEIVE_COUNT: env.int(3) });

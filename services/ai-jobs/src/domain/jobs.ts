@@ -1,0 +1,243 @@
+import { createHash } from 'node:crypto';
+import { describeError, HttpError, NotFoundError, OffloadError } from '@offload/errors';
+import {
+  TERMINAL_JOB_STATUSES,
+  type CreateJobBody,
+  type Job,
+  type JobRequested,
+  type JobResult,
+} from '@offload/messages';
+import { priorityOf, type Caller } from './callers';
+import { runJob, type Llm } from './runner';
+
+export interface JobStore {
+  create(job: Job): Promise<void>;
+  get(jobId: string): Promise<Job | undefined>;
+  remove(jobId: string): Promise<void>;
+  /** queued|processing -> processing, counting the attempt; undefined if in neither state. */
+  start(jobId: string, now: string): Promise<Job | undefined>;
+  /** Raises progress while processing; never lowers it. */
+  progress(jobId: string, progress: number, now: string): Promise<void>;
+  /** queued|processing -> succeeded|failed; false if the job had already finished. */
+  finish(result: JobResult['data'], now: string): Promise<boolean>;
+}
+
+export interface IdempotencyClaim {
+  jobId: string;
+  bodyHash: string;
+}
+
+/** Per-caller request controls, kept apart from jobs: idempotency keys and the rate limit. */
+export interface Controls {
+  /** Records the claim, or returns the existing one for this caller and key. */
+  claimIdempotencyKey(
+    owner: string,
+    key: string,
+    claim: IdempotencyClaim,
+  ): Promise<IdempotencyClaim | undefined>;
+  releaseIdempotencyKey(owner: string, key: string): Promise<void>;
+  /** Counts one request in the caller's current window; false when the limit is reached. */
+  takeRateToken(owner: string, windowStart: number, limit: number): Promise<boolean>;
+}
+
+export interface JobPublisher {
+  publish(message: JobRequested): Promise<void>;
+}
+
+export interface ResultSender {
+  send(message: JobResult): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export class IdempotencyKeyReusedError extends HttpError {
+  constructor() {
+    super(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
+  }
+}
+
+export class TooManyRequestsError extends HttpError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, 'rate_limited', `Too many jobs; retry in ${retryAfterSeconds} s`);
+  }
+}
+
+/** The request came before its job record (or without one): retry, the write may still land. */
+export class JobNotFoundError extends OffloadError {}
+
+const RATE_WINDOW_SECONDS = 60;
+
+function canonicalHash(body: CreateJobBody): string {
+  const sorted = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(sorted)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+          )
+        : value;
+  return createHash('sha256')
+    .update(JSON.stringify(sorted(body)))
+    .digest('hex');
+}
+
+export interface SubmitDeps {
+  store: JobStore;
+  controls: Controls;
+  publisher: JobPublisher;
+  clock: Clock;
+  newId: () => string;
+  rateLimitPerMinute: number;
+}
+
+export interface Submitted {
+  job: Job;
+  /** True when an Idempotency-Key replay returned the first job. */
+  replayed: boolean;
+}
+
+/**
+ * Accepts a job: rate limit, idempotency claim, record `queued`, publish. A replay with the same
+ * key and body returns the first job and publishes nothing; if publishing fails the record and
+ * the claim are undone so a retry can succeed.
+ */
+export async function submitJob(
+  deps: SubmitDeps,
+  caller: Caller,
+  body: CreateJobBody,
+  idempotencyKey?: string,
+  traceId?: string,
+): Promise<Submitted> {
+  const jobId = deps.newId();
+  const bodyHash = canonicalHash(body);
+  if (idempotencyKey) {
+    const existing = await deps.controls.claimIdempotencyKey(caller.userId, idempotencyKey, {
+      jobId,
+      bodyHash,
+    });
+    if (existing) {
+      if (existing.bodyHash !== bodyHash) throw new IdempotencyKeyReusedError();
+      const job = await deps.store.get(existing.jobId);
+      if (job) return { job, replayed: true };
+      // The first request holds the key but has not recorded its job yet: tell the client to retry.
+      throw new HttpError(409, 'in_progress', 'A request with this Idempotency-Key is still being accepted');
+    }
+  }
+
+  const now = deps.clock.now();
+  const windowStart = Math.floor(now.getTime() / 1000 / RATE_WINDOW_SECONDS) * RATE_WINDOW_SECONDS;
+  if (!(await deps.controls.takeRateToken(caller.userId, windowStart, deps.rateLimitPerMinute))) {
+    if (idempotencyKey) await deps.controls.releaseIdempotencyKey(caller.userId, idempotencyKey);
+    throw new TooManyRequestsError(windowStart + RATE_WINDOW_SECONDS - Math.floor(now.getTime() / 1000));
+  }
+
+  const iso = now.toISOString();
+  const job: Job = {
+    job_id: jobId,
+    owner: caller.userId,
+    type: body.type,
+    config: body.config,
+    priority: priorityOf(caller),
+    status: 'queued',
+    progress: 0,
+    attempts: 0,
+    created_at: iso,
+    updated_at: iso,
+  };
+  await deps.store.create(job);
+  try {
+    await deps.publisher.publish({
+      version: '1',
+      type: 'job.requested',
+      id: jobId,
+      data: { job_id: jobId, job: body, priority: job.priority },
+      metadata: { source: 'ai-jobs', ...(traceId && { traceId }) },
+    });
+  } catch (error) {
+    await deps.store.remove(jobId);
+    if (idempotencyKey) await deps.controls.releaseIdempotencyKey(caller.userId, idempotencyKey);
+    throw error;
+  }
+  return { job, replayed: false };
+}
+
+export const isTerminal = (job: Job) => TERMINAL_JOB_STATUSES.includes(job.status);
+
+/** What GET /jobs/{id} shows: another caller's job is indistinguishable from a missing one. */
+export async function getJobFor(store: JobStore, jobId: string, caller: Caller) {
+  const job = await store.get(jobId);
+  if (!job || job.owner !== caller.userId) throw new NotFoundError(`Job ${jobId} not found`);
+  return {
+    job_id: job.job_id,
+    type: job.type,
+    status: job.status,
+    progress: job.progress,
+    ...(job.result !== undefined && { result: job.result }),
+    ...(job.error !== undefined && { error: job.error }),
+    created_at: job.created_at,
+    updated_at: job.updated_at,
+    ...(job.completed_at !== undefined && { completed_at: job.completed_at }),
+  };
+}
+
+export type ProcessOutcome = 'sent' | 'already-finished';
+
+/**
+ * Runs a requested job and sends its result to the response queue. A job that already finished
+ * is not run again. A failure is retried by the queue; on the last attempt a `failed` result is
+ * sent first, so the job ends failed with its error while the message goes on to the DLQ.
+ */
+export async function processJob(
+  deps: { store: JobStore; llm: Llm; results: ResultSender; clock: Clock },
+  message: JobRequested,
+  attempt: { isLast: boolean },
+): Promise<ProcessOutcome> {
+  const { job_id: jobId, job } = message.data;
+  const started = await deps.store.start(jobId, deps.clock.now().toISOString());
+  if (!started) {
+    if (!(await deps.store.get(jobId))) throw new JobNotFoundError(`Job ${jobId} has no record`);
+    return 'already-finished';
+  }
+  const envelope = (data: JobResult['data']): JobResult => ({
+    version: '1',
+    type: 'job.result',
+    id: jobId,
+    data,
+    metadata: {
+      source: 'ai-jobs.processor',
+      attempt: started.attempts,
+      ...(message.metadata.traceId && { traceId: message.metadata.traceId }),
+    },
+  });
+  let result: unknown;
+  try {
+    result = await runJob(job, deps.llm, (progress) =>
+      deps.store.progress(jobId, progress, deps.clock.now().toISOString()),
+    );
+  } catch (error) {
+    if (attempt.isLast) {
+      await deps.results.send(
+        envelope({
+          job_id: jobId,
+          status: 'failed',
+          error: describeError(error),
+          finished_at: deps.clock.now().toISOString(),
+        }),
+      );
+    }
+    throw error;
+  }
+  await deps.results.send(
+    envelope({ job_id: jobId, status: 'succeeded', result, finished_at: deps.clock.now().toISOString() }),
+  );
+  return 'sent';
+}
+
+/** Writes a job's final state once; a redelivered or late result never overwrites it. */
+export async function recordResult(store: JobStore, message: JobResult, clock: Clock): Promise<boolean> {
+  return store.finish(message.data, clock.now().toISOString());
+}

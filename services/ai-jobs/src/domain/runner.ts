@@ -1,0 +1,72 @@
+import type { CreateJobBody, MultiAgentConfig } from '@offload/messages';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** The LLM seam: one chat completion. Implemented with the openai SDK; tests use a stand-in. */
+export interface Llm {
+  complete(messages: ChatMessage[]): Promise<string>;
+}
+
+export type Progress = (fraction: number) => Promise<void>;
+
+const ROLE: Record<'simulation' | 'panel' | 'discussion', (agent: number) => string> = {
+  simulation: (agent) => `You are agent ${agent} in a simulation. Act in character and say what you do next.`,
+  panel: (agent) => `You are panelist ${agent} on an expert panel. Give your view and respond to the others.`,
+  discussion: (agent) => `You are participant ${agent} in a discussion. Add one new point each turn.`,
+};
+
+// Only the latest turns go back to the model, so a long run's prompts stay bounded.
+const CONTEXT_TURNS = 6;
+
+interface Turn {
+  round: number;
+  agent: number;
+  text: string;
+}
+
+async function runAgents(
+  type: 'simulation' | 'panel' | 'discussion',
+  config: MultiAgentConfig,
+  llm: Llm,
+  progress: Progress,
+) {
+  const steps = config.agents * config.rounds + 1;
+  const transcript: Turn[] = [];
+  for (let round = 1; round <= config.rounds; round++) {
+    for (let agent = 1; agent <= config.agents; agent++) {
+      const context = transcript
+        .slice(-CONTEXT_TURNS)
+        .map((t) => `Agent ${t.agent} (round ${t.round}): ${t.text}`)
+        .join('\n');
+      const text = await llm.complete([
+        { role: 'system', content: ROLE[type](agent) },
+        { role: 'user', content: `Topic: ${config.topic}\nRound ${round} of ${config.rounds}.\n${context}` },
+      ]);
+      transcript.push({ round, agent, text });
+      await progress(transcript.length / steps);
+    }
+  }
+  const summary = await llm.complete([
+    { role: 'system', content: 'Summarise the conversation in three sentences.' },
+    { role: 'user', content: `Topic: ${config.topic}\n${transcript.map((t) => t.text).join('\n')}` },
+  ]);
+  await progress(1);
+  return { transcript, summary };
+}
+
+/** Runs one job, reporting progress (0..1, rising) after every LLM step. */
+export async function runJob(job: CreateJobBody, llm: Llm, progress: Progress): Promise<unknown> {
+  if (job.type === 'completion') {
+    const messages: ChatMessage[] = [
+      ...(job.config.system ? [{ role: 'system' as const, content: job.config.system }] : []),
+      { role: 'user', content: job.config.prompt },
+    ];
+    const text = await llm.complete(messages);
+    await progress(1);
+    return { text };
+  }
+  return runAgents(job.type, job.config, llm, progress);
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '@offload/errors';
+import { createJobBodySchema, JOB_BODY_MAX_BYTES } from '@offload/messages';
+import { httpApi, json } from '@offload/middleware';
+import { dynamoControls } from '../adapters/dynamoControls';
+import { dynamoJobStore } from '../adapters/dynamoJobStore';
+import { snsJobPublisher } from '../adapters/snsJobPublisher';
+import { callerConfig, submitConfig, tables } from '../config';
+import { identify, parseCallers } from '../domain/callers';
+import { submitJob, TooManyRequestsError } from '../domain/jobs';
+
+const config = { ...tables(), ...callerConfig(), ...submitConfig() };
+const callers = parseCallers(config.API_KEYS);
+const deps = {
+  store: dynamoJobStore(config.JOBS_TABLE_NAME),
+  controls: dynamoControls(config.CONTROLS_TABLE_NAME),
+  publisher: snsJobPublisher(config.JOBS_TOPIC_ARN),
+  clock: { now: () => new Date() },
+  newId: randomUUID,
+  rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+};
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+/** POST /jobs: who is asking, validate, record `queued`, publish, answer 202 with where to poll. */
+export const handler = httpApi(
+  async (event, context) => {
+    const caller = identify(callers, event.headers);
+    const key = event.headers['idempotency-key'];
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new ValidationError([
+        { field: 'Idempotency-Key', message: 'must be 1-128 visible ASCII characters' },
+      ]);
+    }
+    try {
+      const { job, replayed } = await submitJob(deps, caller, event.body, key, context.awsRequestId);
+      return json(
+        202,
+        { job_id: job.job_id, status: job.status },
+        { location: `/jobs/${job.job_id}`, ...(replayed && { 'idempotent-replayed': 'true' }) },
+      );
+    } catch (error) {
+      if (error instanceof TooManyRequestsError) {
+        return json(
+          429,
+          { error: { code: error.code, message: error.message } },
+          { 'retry-after': String(error.retryAfterSeconds) },
+        );
+      }
+      throw error;
+    }
+  },
+  { body: createJobBodySchema, maxBodyBytes: JOB_BODY_MAX_BYTES },
+);

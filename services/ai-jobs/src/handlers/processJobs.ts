@@ -1,0 +1,30 @@
+import { jobRequested } from '@offload/messages';
+import { sqsWorker } from '@offload/middleware';
+import { dynamoJobStore } from '../adapters/dynamoJobStore';
+import { openaiLlm } from '../adapters/openaiLlm';
+import { sqsResultSender } from '../adapters/sqsResultSender';
+import { tables, workerConfig } from '../config';
+import { processJob } from '../domain/jobs';
+
+const config = { ...tables(), ...workerConfig() };
+const deps = {
+  store: dynamoJobStore(config.JOBS_TABLE_NAME),
+  llm: openaiLlm({
+    model: config.OPENAI_MODEL,
+    maxRetries: config.OPENAI_MAX_RETRIES,
+    timeoutMs: config.OPENAI_TIMEOUT_MS,
+  }),
+  results: sqsResultSender(config.RESPONSE_QUEUE_NAME),
+  clock: { now: () => new Date() },
+};
+
+/** Request-queue worker (normal and high-priority queues): runs each job, sends its result. */
+export const handler = sqsWorker({
+  schema: jobRequested,
+  dlqName: config.REQUEST_DLQ_NAME,
+  maxReceiveCount: config.MAX_RECEIVE_COUNT,
+  recordHandler: async (message, { receiveCount, log }) => {
+    const outcome = await processJob(deps, message, { isLast: receiveCount >= config.MAX_RECEIVE_COUNT });
+    log.info('Job processed', { job_id: message.data.job_id, outcome, receive_count: receiveCount });
+  },
+});
