@@ -1,0 +1,99 @@
+import type { Job, JobRequested, JobResult } from '@offload/messages';
+import type { Controls, IdempotencyClaim, JobPublisher, JobStore, ResultSender } from '../../src/domain/jobs';
+import type { ChatMessage, Llm } from '../../src/domain/runner';
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+
+/** In-memory JobStore with the DynamoDB adapter's conditions. For unit tests only. */
+export class MemoryJobStore implements JobStore {
+  readonly jobs = new Map<string, Job>();
+  readonly progressWrites: number[] = [];
+
+  async create(job: Job) {
+    if (this.jobs.has(job.job_id)) throw new Error('ConditionalCheckFailedException');
+    this.jobs.set(job.job_id, structuredClone(job));
+  }
+  async get(jobId: string) {
+    const job = this.jobs.get(jobId);
+    return job && structuredClone(job);
+  }
+  async remove(jobId: string) {
+    this.jobs.delete(jobId);
+  }
+  async start(jobId: string, now: string) {
+    const job = this.jobs.get(jobId);
+    if (!job || TERMINAL.includes(job.status)) return undefined;
+    Object.assign(job, { status: 'processing', attempts: job.attempts + 1, updated_at: now });
+    job.started_at ??= now;
+    return structuredClone(job);
+  }
+  async progress(jobId: string, progress: number, now: string) {
+    const job = this.jobs.get(jobId);
+    if (job?.status !== 'processing' || job.progress >= progress) return;
+    Object.assign(job, { progress, updated_at: now });
+    this.progressWrites.push(progress);
+  }
+  async finish(result: JobResult['data'], now: string) {
+    const job = this.jobs.get(result.job_id);
+    if (!job || TERMINAL.includes(job.status)) return false;
+    Object.assign(job, { status: result.status, completed_at: result.finished_at, updated_at: now });
+    if (result.status === 'succeeded') Object.assign(job, { result: result.result, progress: 1 });
+    else job.error = result.error;
+    return true;
+  }
+}
+
+export class MemoryControls implements Controls {
+  readonly claims = new Map<string, IdempotencyClaim>();
+  readonly windows = new Map<string, number>();
+  async claimIdempotencyKey(owner: string, key: string, claim: IdempotencyClaim) {
+    const existing = this.claims.get(`${owner}#${key}`);
+    if (existing) return existing;
+    this.claims.set(`${owner}#${key}`, claim);
+    return undefined;
+  }
+  async releaseIdempotencyKey(owner: string, key: string) {
+    this.claims.delete(`${owner}#${key}`);
+  }
+  async takeRateToken(owner: string, windowStart: number, limit: number) {
+    const used = this.windows.get(`${owner}#${windowStart}`) ?? 0;
+    if (used >= limit) return false;
+    this.windows.set(`${owner}#${windowStart}`, used + 1);
+    return true;
+  }
+}
+
+export class MemoryPublisher implements JobPublisher {
+  readonly published: JobRequested[] = [];
+  failNext = false;
+  async publish(message: JobRequested) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('topic unavailable');
+    }
+    this.published.push(message);
+  }
+}
+
+export class MemoryResults implements ResultSender {
+  readonly sent: JobResult[] = [];
+  async send(message: JobResult) {
+    this.sent.push(message);
+  }
+}
+
+/** A deterministic LLM: echoes the last message; fails the first `failures` calls. */
+export class ScriptedLlm implements Llm {
+  readonly calls: ChatMessage[][] = [];
+  constructor(private failures = 0) {}
+  async complete(messages: ChatMessage[]) {
+    this.calls.push(messages);
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('503 upstream overloaded');
+    }
+    return `reply ${this.calls.length}`;
+  }
+}
+
+export const fixedClock = (iso = '2026-11-24T12:00:30Z') => ({ now: () => new Date(iso) });

@@ -1,0 +1,193 @@
+import { NotFoundError } from '@offload/errors';
+import { jobRequested, type CreateJobBody, type JobRequested } from '@offload/messages';
+import {
+  getJobFor,
+  IdempotencyKeyReusedError,
+  JobNotFoundError,
+  processJob,
+  recordResult,
+  submitJob,
+  TooManyRequestsError,
+} from '../../src/domain/jobs';
+import {
+  fixedClock,
+  MemoryControls,
+  MemoryJobStore,
+  MemoryPublisher,
+  MemoryResults,
+  ScriptedLlm,
+} from '../support/memory';
+
+const alice = { userId: 'alice', tier: 'free' as const };
+const bob = { userId: 'bob', tier: 'paid' as const };
+const body: CreateJobBody = { type: 'discussion', config: { topic: 'Tabs or spaces', agents: 2, rounds: 2 } };
+
+function setup(rateLimitPerMinute = 100) {
+  let n = 0;
+  const deps = {
+    store: new MemoryJobStore(),
+    controls: new MemoryControls(),
+    publisher: new MemoryPublisher(),
+    clock: fixedClock(),
+    newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    rateLimitPerMinute,
+  };
+  return deps;
+}
+
+describe('submitJob', () => {
+  it('records the job as queued and publishes a v1 request with the caller’s priority', async () => {
+    const deps = setup();
+    const { job, replayed } = await submitJob(deps, bob, body, undefined, 'trace-1');
+    expect(replayed).toBe(false);
+    expect(job).toMatchObject({ owner: 'bob', status: 'queued', progress: 0, priority: 'high' });
+    expect(jobRequested.parse(deps.publisher.published[0])).toMatchObject({
+      data: { job_id: job.job_id, priority: 'high', job: body },
+      metadata: { traceId: 'trace-1' },
+    });
+  });
+
+  it('returns the first job for a replayed key and body, publishing nothing more', async () => {
+    const deps = setup();
+    const first = await submitJob(deps, alice, body, 'key-1');
+    const again = await submitJob(deps, alice, { ...body, config: { ...body.config } }, 'key-1');
+    expect(again).toEqual({ job: first.job, replayed: true });
+    expect(deps.publisher.published).toHaveLength(1);
+    expect(deps.store.jobs.size).toBe(1);
+  });
+
+  it('refuses the same key with another body (422) but lets another caller use it', async () => {
+    const deps = setup();
+    await submitJob(deps, alice, body, 'key-1');
+    await expect(
+      submitJob(deps, alice, { type: 'completion', config: { prompt: 'x' } }, 'key-1'),
+    ).rejects.toThrow(IdempotencyKeyReusedError);
+    await expect(submitJob(deps, bob, body, 'key-1')).resolves.toMatchObject({ replayed: false });
+  });
+
+  it('rate limits each caller per minute with a retry hint, leaving other callers alone', async () => {
+    const deps = setup(2);
+    await submitJob(deps, alice, body);
+    await submitJob(deps, alice, body);
+    const error = await submitJob(deps, alice, body).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TooManyRequestsError);
+    expect((error as TooManyRequestsError).retryAfterSeconds).toBe(30);
+    await expect(submitJob(deps, bob, body)).resolves.toBeDefined();
+    expect(deps.store.jobs.size).toBe(3);
+  });
+
+  it('undoes the record and the key when publishing fails, so a retry can succeed', async () => {
+    const deps = setup();
+    deps.publisher.failNext = true;
+    await expect(submitJob(deps, alice, body, 'key-1')).rejects.toThrow('topic unavailable');
+    expect(deps.store.jobs.size).toBe(0);
+    await expect(submitJob(deps, alice, body, 'key-1')).resolves.toMatchObject({ replayed: false });
+  });
+});
+
+describe('getJobFor', () => {
+  it('shows the owner their job without the owner field, and nobody else', async () => {
+    const deps = setup();
+    const { job } = await submitJob(deps, alice, body);
+    const view = await getJobFor(deps.store, job.job_id, alice);
+    expect(view).toMatchObject({ job_id: job.job_id, status: 'queued', progress: 0 });
+    expect(view).not.toHaveProperty('owner');
+    await expect(getJobFor(deps.store, job.job_id, bob)).rejects.toThrow(NotFoundError);
+    await expect(getJobFor(deps.store, 'missing', alice)).rejects.toThrow(NotFoundError);
+  });
+});
+
+describe('processJob and recordResult', () => {
+  async function requested(deps: ReturnType<typeof setup>, job: CreateJobBody = body): Promise<JobRequested> {
+    await submitJob(deps, alice, job);
+    return deps.publisher.published.at(-1)!;
+  }
+
+  it('runs the job with rising progress and sends a succeeded result the recorder writes once', async () => {
+    const deps = setup();
+    const message = await requested(deps);
+    const results = new MemoryResults();
+    const llm = new ScriptedLlm();
+    expect(
+      await processJob({ store: deps.store, llm, results, clock: deps.clock }, message, { isLast: false }),
+    ).toBe('sent');
+    expect(deps.store.progressWrites).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
+    expect(results.sent[0]?.data).toMatchObject({ status: 'succeeded', job_id: message.data.job_id });
+
+    expect(await recordResult(deps.store, results.sent[0]!, deps.clock)).toBe(true);
+    expect(await recordResult(deps.store, results.sent[0]!, deps.clock)).toBe(false);
+    expect(await deps.store.get(message.data.job_id)).toMatchObject({ status: 'succeeded', progress: 1 });
+  });
+
+  it('does not run a finished job again when its request is redelivered', async () => {
+    const deps = setup();
+    const message = await requested(deps);
+    const results = new MemoryResults();
+    await processJob({ store: deps.store, llm: new ScriptedLlm(), results, clock: deps.clock }, message, {
+      isLast: false,
+    });
+    await recordResult(deps.store, results.sent[0]!, deps.clock);
+    const llm = new ScriptedLlm();
+    expect(
+      await processJob({ store: deps.store, llm, results, clock: deps.clock }, message, { isLast: false }),
+    ).toBe('already-finished');
+    expect(llm.calls).toHaveLength(0);
+  });
+
+  it('never lets a late failed result overwrite a succeeded job', async () => {
+    const deps = setup();
+    const message = await requested(deps);
+    const id = message.data.job_id;
+    const at = '2026-11-24T12:01:00.000Z';
+    await recordResult(
+      deps.store,
+      {
+        ...message,
+        type: 'job.result',
+        data: { job_id: id, status: 'succeeded', result: 1, finished_at: at },
+      },
+      deps.clock,
+    );
+    await recordResult(
+      deps.store,
+      {
+        ...message,
+        type: 'job.result',
+        data: { job_id: id, status: 'failed', error: 'late', finished_at: at },
+      },
+      deps.clock,
+    );
+    expect(await deps.store.get(id)).toMatchObject({ status: 'succeeded', result: 1 });
+  });
+
+  it('rethrows an LLM failure for a retry, and on the last attempt also sends a failed result', async () => {
+    const deps = setup();
+    const message = await requested(deps, { type: 'completion', config: { prompt: 'hi' } });
+    const results = new MemoryResults();
+    const llm = new ScriptedLlm(5);
+    const run = (isLast: boolean) =>
+      processJob({ store: deps.store, llm, results, clock: deps.clock }, message, { isLast });
+    await expect(run(false)).rejects.toThrow('503');
+    expect(results.sent).toHaveLength(0);
+    await expect(run(true)).rejects.toThrow('503');
+    expect(results.sent[0]?.data).toMatchObject({
+      status: 'failed',
+      error: 'Error: 503 upstream overloaded',
+    });
+  });
+
+  it('asks for a retry when the request arrives before its job record', async () => {
+    const deps = setup();
+    const message = await requested(deps);
+    deps.store.jobs.clear();
+    await expect(
+      processJob(
+        { store: deps.store, llm: new ScriptedLlm(), results: new MemoryResults(), clock: deps.clock },
+        message,
+        {
+          isLast: false,
+        },
+      ),
+    ).rejects.toThrow(JobNotFoundError);
+  });
+});
