@@ -4,3 +4,4 @@ export * from './problems';
 export * from './task';
 export * from './text';
 export * from './job';
+export * from './podcast';

@@ -1,14 +1,7 @@
+import type { ChatMessage, Llm } from '@offload/llm';
 import type { CreateJobBody, MultiAgentConfig } from '@offload/messages';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-
-/** The LLM seam: one chat completion. Implemented with the openai SDK; tests use a stand-in. */
-export interface Llm {
-  complete(messages: ChatMessage[]): Promise<string>;
-}
+export type { ChatMessage, Llm };
 
 export type Progress = (fraction: number) => Promise<void>;
 

@@ -1,7 +1,7 @@
+import { openaiLlm } from '@offload/llm';
 import { jobRequested } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
-import { openaiLlm } from '../adapters/openaiLlm';
 import { sqsResultSender } from '../adapters/sqsResultSender';
 import { tables, workerConfig } from '../config';
 import { processJob } from '../domain/jobs';

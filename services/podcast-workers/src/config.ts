@@ -1,0 +1,16 @@
+import * as z from 'zod';
+import { env, readConfig } from '@offload/config';
+
+/** Read once per cold start; each handler takes the part it needs. */
+export const tables = () => readConfig({ PODCASTS_TABLE_NAME: env.name(), EPISODES_TABLE_NAME: env.name() });
+
+export const queues = () => readConfig({ GENERATION_QUEUE_NAME: env.name(), EPISODE_QUEUE_NAME: env.name() });
+
+export const workerConfig = () =>
+  readConfig({
+    DLQ_NAME: env.name(),
+    MAX_RECEIVE_COUNT: env.int(3),
+    OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    OPENAI_TIMEOUT_MS: env.int(60_000),
+  });

@@ -1,0 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { createPodcastBodySchema, PODCAST_BODY_MAX_BYTES } from '@offload/messages';
+import { httpApi, json } from '@offload/middleware';
+import { dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
+import { tables } from '../config';
+import { newPodcast } from '../domain/podcasts';
+
+const store = dynamoPodcastStore(tables().PODCASTS_TABLE_NAME);
+
+/** POST /podcasts: register a podcast; its next episode is due `frequency` days after the latest. */
+export const handler = httpApi(
+  async (event) => {
+    const podcast = newPodcast(event.body, randomUUID(), new Date().toISOString());
+    await store.create(podcast);
+    return json(201, podcast, { location: `/podcasts/${podcast.podcastId}` });
+  },
+  { body: createPodcastBodySchema, maxBodyBytes: PODCAST_BODY_MAX_BYTES },
+);

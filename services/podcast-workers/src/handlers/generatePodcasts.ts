@@ -1,0 +1,29 @@
+import { openaiLlm } from '@offload/llm';
+import { podcastGenerationV1 } from '@offload/messages';
+import { sqsWorker } from '@offload/middleware';
+import { dynamoEpisodeStore, dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
+import { tables, workerConfig } from '../config';
+import { generateEpisode } from '../domain/podcasts';
+
+const config = { ...tables(), ...workerConfig() };
+const deps = {
+  podcasts: dynamoPodcastStore(config.PODCASTS_TABLE_NAME),
+  episodes: dynamoEpisodeStore(config.EPISODES_TABLE_NAME),
+  llm: openaiLlm({
+    model: config.OPENAI_MODEL,
+    maxRetries: config.OPENAI_MAX_RETRIES,
+    timeoutMs: config.OPENAI_TIMEOUT_MS,
+  }),
+  clock: { now: () => new Date() },
+};
+
+/** Podcast-generation worker: the due episode, once, however often the message arrives. */
+export const handler = sqsWorker({
+  schema: podcastGenerationV1,
+  dlqName: config.DLQ_NAME,
+  maxReceiveCount: config.MAX_RECEIVE_COUNT,
+  recordHandler: async (message, { log }) => {
+    const outcome = await generateEpisode(deps, message);
+    log.info('Podcast generation handled', { podcast_id: message.data.podcastId, outcome });
+  },
+});

@@ -1,0 +1,28 @@
+import { openaiLlm } from '@offload/llm';
+import { episodeProcessingV1 } from '@offload/messages';
+import { sqsWorker } from '@offload/middleware';
+import { dynamoEpisodeStore } from '../adapters/dynamoPodcastStore';
+import { tables, workerConfig } from '../config';
+import { processEpisode } from '../domain/podcasts';
+
+const config = { ...tables(), ...workerConfig() };
+const deps = {
+  episodes: dynamoEpisodeStore(config.EPISODES_TABLE_NAME),
+  llm: openaiLlm({
+    model: config.OPENAI_MODEL,
+    maxRetries: config.OPENAI_MAX_RETRIES,
+    timeoutMs: config.OPENAI_TIMEOUT_MS,
+  }),
+  clock: { now: () => new Date() },
+};
+
+/** Episode-processing worker: pending -> processed with summary and show notes. */
+export const handler = sqsWorker({
+  schema: episodeProcessingV1,
+  dlqName: config.DLQ_NAME,
+  maxReceiveCount: config.MAX_RECEIVE_COUNT,
+  recordHandler: async (message, { receiveCount, log }) => {
+    const outcome = await processEpisode(deps, message, { isLast: receiveCount >= config.MAX_RECEIVE_COUNT });
+    log.info('Episode processing handled', { episode_id: message.data.episodeId, outcome });
+  },
+});

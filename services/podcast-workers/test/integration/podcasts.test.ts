@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '@offload/aws/dynamodb';
+import { sendMessages } from '@offload/aws/sqs';
+import type { Episode } from '@offload/messages';
+import { drainQueue, waitFor, type ReceivedMessage } from '@offload/testing';
+
+// Names follow services/podcast-workers/serverless.yml at the `test` stage the harness starts.
+const EPISODES_TABLE = 'offload-podcast-workers-test-episodes';
+const GENERATION_QUEUE = 'offload-podcast-workers-test-podcast-generation';
+const GENERATION_DLQ = 'offload-podcast-workers-test-podcast-generation-dlq';
+const EPISODE_QUEUE = 'offload-podcast-workers-test-episode-processing';
+const EPISODE_DLQ = 'offload-podcast-workers-test-episode-processing-dlq';
+
+const api = () => {
+  const url = process.env.PODCAST_WORKERS_URL;
+  if (!url) throw new Error('PODCAST_WORKERS_URL is not set: the integration globalSetup did not run');
+  return url;
+};
+
+async function post(path: string, body?: unknown) {
+  const res = await fetch(`${api()}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+const isoDate = (daysFromToday: number) =>
+  new Date(Date.now() + daysFromToday * 86_400_000).toISOString().slice(0, 10);
+
+/** A podcast whose next episode is due today: once generated, it is not due again for a week. */
+async function duePodcast(title = `Show ${randomUUID().slice(0, 8)}`): Promise<string> {
+  const res = await post('/podcasts', { title, frequency: 7, latestEpisodeDate: isoDate(-7) });
+  expect(res.status).toBe(201);
+  return res.json.podcastId as string;
+}
+
+async function episodesOf(podcastId: string): Promise<Episode[]> {
+  const out = await dynamo.send(
+    new QueryCommand({
+      TableName: EPISODES_TABLE,
+      IndexName: 'byPodcast',
+      KeyConditionExpression: 'podcastId = :id',
+      ExpressionAttributeValues: { ':id': podcastId },
+    }),
+  );
+  return (out.Items ?? []) as Episode[];
+}
+
+const generationMessage = (podcastId: string, title: string, latestEpisodeDate: string) => ({
+  version: '1.0',
+  type: 'podcast_generation',
+  data: { podcastId, title, frequency: 7, latestEpisodeDate },
+  metadata: { retryCount: 0, source: 'podcast_scheduler' },
+});
+
+const deadLetters: ReceivedMessage[] = [];
+async function deadLetterFor(queue: string, fragment: string) {
+  return waitFor(`a dead letter containing ${fragment}`, async () => {
+    deadLetters.push(...(await drainQueue(queue)));
+    return deadLetters.find((m) => m.body.includes(fragment));
+  });
+}
+
+describe('podcast-workers with the local emulators', () => {
+  afterEach(async () => {
+    await fetch(new URL('/_stub/faults', process.env.OPENAI_BASE_URL), { method: 'DELETE' });
+  });
+
+  it('turns 25 due podcasts into exactly 25 generation messages in 3 batches and 25 new episodes', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) ids.push(await duePodcast());
+
+    const run = await post('/podcasts/schedule');
+    expect(run).toEqual({ status: 202, json: { found: 25, sent: 25, failed: 0, batches: 3 } });
+
+    for (const id of ids) {
+      const episodes = await waitFor(`the episode of ${id}`, async () => {
+        const list = await episodesOf(id);
+        return list.length > 0 && list;
+      });
+      expect(episodes).toHaveLength(1);
+      expect(episodes[0]).toMatchObject({ status: 'pending', episodeDate: isoDate(0) });
+    }
+    const podcast = await (await fetch(`${api()}/podcasts/${ids[0]}`)).json();
+    expect(podcast).toMatchObject({ latestEpisodeDate: isoDate(0), nextEpisodeDate: isoDate(7) });
+    expect(await drainQueue(GENERATION_DLQ)).toEqual([]);
+  });
+
+  it('creates no duplicate episodes when the scheduler runs twice before the workers finish', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await duePodcast());
+    const runs = await Promise.all([post('/podcasts/schedule'), post('/podcasts/schedule')]);
+    expect(runs.map((r) => r.json.sent as number).reduce((a, b) => a + b)).toBeGreaterThanOrEqual(5);
+
+    // And a late duplicate of one message, as a redelivery would bring.
+    const first = ids[0]!;
+    await waitFor('the first episode', async () => (await episodesOf(first)).length > 0);
+    await sendMessages(GENERATION_QUEUE, [
+      { body: JSON.stringify(generationMessage(first, 'dup', isoDate(-7))) },
+    ]);
+
+    await waitFor('the generation queue to drain', async () => {
+      const counts = await Promise.all(ids.map(async (id) => (await episodesOf(id)).length));
+      return counts.every((n) => n >= 1) && counts;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const id of ids) expect(await episodesOf(id)).toHaveLength(1);
+  });
+
+  it('processes 40 pending episodes found by the episode checker', async () => {
+    const podcastId = randomUUID();
+    const now = new Date().toISOString();
+    const ids = Array.from({ length: 40 }, (_, i) => `${podcastId}_${isoDate(-40 + i)}`);
+    for (const [i, episodeId] of ids.entries()) {
+      const episode: Episode = {
+        episodeId,
+        podcastId,
+        episodeDate: isoDate(-40 + i),
+        title: `Backlog ${i}`,
+        status: 'pending',
+        script: `Script ${i}`,
+        attempts: 0,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await dynamo.send(new PutCommand({ TableName: EPISODES_TABLE, Item: episode }));
+    }
+
+    const run = await post('/episodes/check');
+    expect(run.status).toBe(202);
+    expect(run.json.found).toBeGreaterThanOrEqual(40);
+    expect(run.json).toMatchObject({ sent: run.json.found, failed: 0 });
+
+    const done = await waitFor('all 40 episodes processed', async () => {
+      const list = await episodesOf(podcastId);
+      return list.length === 40 && list.every((e) => e.status === 'processed') && list;
+    });
+    for (const episode of done) expect(episode.summary && episode.showNotes).toBeTruthy();
+  });
+
+  it('dead-letters a v2.0 message and a malformed one after one receive while their batch-mates succeed', async () => {
+    const podcastId = randomUUID();
+    const now = new Date().toISOString();
+    const episodeId = `${podcastId}_${isoDate(0)}`;
+    await dynamo.send(
+      new PutCommand({
+        TableName: EPISODES_TABLE,
+        Item: {
+          episodeId,
+          podcastId,
+          episodeDate: isoDate(0),
+          title: 'Mate',
+          status: 'pending',
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
+        },
+      }),
+    );
+    const valid = {
+      version: '1.0',
+      type: 'episode_processing',
+      data: { episodeId, podcastId, status: 'pending', timestamp: now },
+      metadata: { retryCount: 0, source: 'episode_checker' },
+    };
+    const marker = randomUUID();
+    await sendMessages(EPISODE_QUEUE, [
+      { body: JSON.stringify(valid) },
+      {
+        body: JSON.stringify({
+          ...valid,
+          version: '2.0',
+          data: { ...valid.data, episodeId: `v2-${marker}` },
+        }),
+      },
+      { body: `{"type":"episode_processing","broken-${marker}` },
+    ]);
+
+    const v2 = await deadLetterFor(EPISODE_DLQ, `v2-${marker}`);
+    const malformed = await deadLetterFor(EPISODE_DLQ, `broken-${marker}`);
+    for (const dead of [v2, malformed]) {
+      expect(dead.attributes).toMatchObject({ failure_kind: 'poison', receive_count: '1' });
+      expect(dead.attributes.failure_reason).toMatch(/PoisonMessageError/);
+    }
+    expect(v2.attributes.failure_reason).toMatch(/version/);
+    await waitFor('the valid batch-mate to be processed', async () => {
+      const list = await episodesOf(podcastId);
+      return list[0]?.status === 'processed';
+    });
+  });
+
+  it('retries a worker failure and then succeeds', async () => {
+    const title = `Flaky ${randomUUID()}`;
+    await fetch(new URL('/_stub/faults', process.env.OPENAI_BASE_URL), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ match: title, times: 1, status: 503 }),
+    });
+    const id = await duePodcast(title);
+    expect((await post('/podcasts/schedule')).json.sent).toBeGreaterThanOrEqual(1);
+
+    const [episode] = await waitFor('the episode after a retry', async () => {
+      const list = await episodesOf(id);
+      return list.length > 0 && list;
+    });
+    expect(episode).toMatchObject({ status: 'pending', podcastId: id });
+    const stats = (await (await fetch(new URL('/_stub/stats', process.env.OPENAI_BASE_URL))).json()) as {
+      failures: number;
+    };
+    expect(stats.failures).toBeGreaterThanOrEqual(1);
+  });
+});
