@@ -1,6 +1,6 @@
+export { ScriptedLlm } from '@offload/testing/llm';
 import type { Job, JobRequested, JobResult } from '@offload/messages';
 import type { Controls, IdempotencyClaim, JobPublisher, JobStore, ResultSender } from '../../src/domain/jobs';
-import type { ChatMessage, Llm } from '../../src/domain/runner';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 
@@ -79,20 +79,6 @@ export class MemoryResults implements ResultSender {
   readonly sent: JobResult[] = [];
   async send(message: JobResult) {
     this.sent.push(message);
-  }
-}
-
-/** A deterministic LLM: echoes the last message; fails the first `failures` calls. */
-export class ScriptedLlm implements Llm {
-  readonly calls: ChatMessage[][] = [];
-  constructor(private failures = 0) {}
-  async complete(messages: ChatMessage[]) {
-    this.calls.push(messages);
-    if (this.failures > 0) {
-      this.failures -= 1;
-      throw new Error('503 upstream overloaded');
-    }
-    return `reply ${this.calls.length}`;
   }
 }
 
