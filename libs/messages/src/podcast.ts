@@ -46,7 +46,11 @@ export const episodeSchema = z.object({
 export type Episode = z.infer<typeof episodeSchema>;
 
 const podcastMetadata = <Source extends string>(source: Source) =>
-  z.object({ retryCount: z.number().int().nonnegative(), source: z.literal(source), traceId: z.string().optional() });
+  z.object({
+    retryCount: z.number().int().nonnegative(),
+    source: z.literal(source),
+    traceId: z.string().optional(),
+  });
 
 /**
  * The publishers' messages, in the structure the migration plan fixed: versioned, with the
