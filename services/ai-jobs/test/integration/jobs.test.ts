@@ -144,10 +144,17 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
   });
 
   it('finishes a paid caller’s job submitted behind 50 normal ones before most of them', async () => {
-    await stub('/_stub/config', { method: 'POST', body: { latencyMs: 50 } });
+    // Each normal job makes 4 calls of 400 ms, so one batch of 10 outlasts the whole submission
+    // and the backlog exists before the paid job arrives, however slow the machine is. POSTs go
+    // 5 at a time: serverless-offline starts a fresh worker (a cold start) per concurrent call.
+    await stub('/_stub/config', { method: 'POST', body: { latencyMs: 400 } });
     const normal: string[] = [];
-    for (let i = 0; i < 50; i++)
-      normal.push(await submit({ type: 'discussion', config: multiAgent(`queue ${i}`) }));
+    for (let i = 0; i < 50; i += 5) {
+      const chunk = Array.from({ length: 5 }, (_, j) =>
+        submit({ type: 'discussion', config: multiAgent(`queue ${i + j}`) }),
+      );
+      normal.push(...(await Promise.all(chunk)));
+    }
     const priority = await submit({ type: 'discussion', config: multiAgent('paid user') }, BOB);
 
     const priorityDone = Date.parse((await watch(priority, BOB, 100)).job.completed_at!);
