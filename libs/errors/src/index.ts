@@ -58,6 +58,12 @@ export class UnsupportedMediaTypeError extends HttpError {
   }
 }
 
+export class UnauthorizedError extends HttpError {
+  constructor() {
+    super(401, 'unauthorized', 'Send an API key in x-api-key or Authorization: Bearer <key>');
+  }
+}
+
 /**
  * A queue message that can never succeed (malformed body, unknown schema version): retrying only
  * delays it, so the SQS stack sends it to the DLQ at once with this reason.

@@ -1,3 +1,4 @@
+export { hashKey, identify, parseCallers, type Caller } from './callers';
 export { httpApi, type HttpEvent, type HttpHandler, type HttpOptions } from './http';
 export { bodyLimit, validateBody } from './httpBody';
 export { httpErrorMapper } from './httpErrors';

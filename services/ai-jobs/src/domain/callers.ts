@@ -1,47 +1,5 @@
-import { createHash } from 'node:crypto';
-import { HttpError } from '@offload/errors';
 import type { JobPriority } from '@offload/messages';
-
-export interface Caller {
-  userId: string;
-  tier: 'free' | 'paid';
-}
-
-export class UnauthorizedError extends HttpError {
-  constructor() {
-    super(401, 'unauthorized', 'Send an API key in x-api-key or Authorization: Bearer <key>');
-  }
-}
-
-export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
-
-/**
- * Parses `API_KEYS`: comma-separated `sha256(key):user:tier` entries. Only hashes are configured,
- * so the environment never holds a usable key.
- */
-export function parseCallers(config: string): Map<string, Caller> {
-  const callers = new Map<string, Caller>();
-  for (const entry of config
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const [hash, userId, tier = 'free'] = entry.split(':');
-    if (!hash || !/^[0-9a-f]{64}$/.test(hash) || !userId || (tier !== 'free' && tier !== 'paid')) {
-      throw new Error(`API_KEYS entry "${entry.slice(0, 12)}…" is not sha256hex:user:free|paid`);
-    }
-    callers.set(hash, { userId, tier });
-  }
-  return callers;
-}
-
-/** The caller behind a request's key, from `x-api-key` or a bearer token. */
-export function identify(callers: Map<string, Caller>, headers: Record<string, string | undefined>): Caller {
-  const bearer = headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
-  const key = headers['x-api-key'] ?? bearer;
-  const caller = key ? callers.get(hashKey(key.trim())) : undefined;
-  if (!caller) throw new UnauthorizedError();
-  return caller;
-}
+import type { Caller } from '@offload/middleware';
 
 /** Paid callers' jobs go to the high-priority queue ("paid users get faster processing"). */
 export const priorityOf = (caller: Caller): JobPriority => (caller.tier === 'paid' ? 'high' : 'normal');

@@ -7,7 +7,8 @@ import {
   type JobRequested,
   type JobResult,
 } from '@offload/messages';
-import { priorityOf, type Caller } from './callers';
+import type { Caller } from '@offload/middleware';
+import { priorityOf } from './callers';
 import { runJob, type Llm } from './runner';
 
 export interface JobStore {

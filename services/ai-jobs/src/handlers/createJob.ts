@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@offload/errors';
 import { createJobBodySchema, JOB_BODY_MAX_BYTES } from '@offload/messages';
-import { httpApi, json } from '@offload/middleware';
+import { httpApi, identify, json, parseCallers } from '@offload/middleware';
 import { dynamoControls } from '../adapters/dynamoControls';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { snsJobPublisher } from '../adapters/snsJobPublisher';
 import { callerConfig, submitConfig, tables } from '../config';
-import { identify, parseCallers } from '../domain/callers';
 import { submitJob, TooManyRequestsError } from '../domain/jobs';
 
 const config = { ...tables(), ...callerConfig(), ...submitConfig() };

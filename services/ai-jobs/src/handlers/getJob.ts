@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { ValidationError } from '@offload/errors';
-import { httpApi, json } from '@offload/middleware';
+import { httpApi, identify, json, parseCallers } from '@offload/middleware';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { callerConfig, tables } from '../config';
-import { identify, parseCallers } from '../domain/callers';
 import { getJobFor } from '../domain/jobs';
 
 const config = { ...tables(), ...callerConfig() };
