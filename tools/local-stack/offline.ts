@@ -6,6 +6,8 @@ import type { Endpoints } from './provision';
 export interface OfflineService {
   name: string;
   url: string;
+  /** serverless-offline's Lambda Invoke API, for invoking any function (schedules included). */
+  lambdaUrl: string;
   process: ChildProcess;
 }
 
@@ -82,7 +84,12 @@ export function startOffline(
       .join('');
   child.stdout?.on('data', (chunk: Buffer) => options.quiet || process.stdout.write(prefix(chunk)));
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
-  return { name: service.name, url: `http://127.0.0.1:${options.ports.http}`, process: child };
+  return {
+    name: service.name,
+    url: `http://127.0.0.1:${options.ports.http}`,
+    lambdaUrl: `http://127.0.0.1:${options.ports.lambda}`,
+    process: child,
+  };
 }
 
 /** Resolves once something listens on the port; rejects if the process exits first. */

@@ -19,6 +19,7 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   urls: Record<string, string>;
+  lambdaUrls: Record<string, string>;
   endpoints: Endpoints;
   /** The OpenAI-compatible base URL functions use: OPENAI_BASE_URL, or the local stand-in. */
   openaiBaseUrl: string;
@@ -90,7 +91,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ),
     );
     const urls = Object.fromEntries(offline.map((service) => [service.name, service.url]));
-    return { urls, endpoints, openaiBaseUrl: openai.baseUrl, summary, stop };
+    const lambdaUrls = Object.fromEntries(offline.map((service) => [service.name, service.lambdaUrl]));
+    return { urls, lambdaUrls, endpoints, openaiBaseUrl: openai.baseUrl, summary, stop };
   } catch (error) {
     await stop();
     throw error;

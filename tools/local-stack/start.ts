@@ -48,7 +48,7 @@ async function main() {
   // One machine-readable line for the test harness, which runs this same script.
   if (values.machine)
     console.log(
-      `OFFLOAD_READY ${JSON.stringify({ urls: stack.urls, endpoints: stack.endpoints, openaiBaseUrl: stack.openaiBaseUrl })}`,
+      `OFFLOAD_READY ${JSON.stringify({ urls: stack.urls, lambdaUrls: stack.lambdaUrls, endpoints: stack.endpoints, openaiBaseUrl: stack.openaiBaseUrl })}`,
     );
 }
 

@@ -5,3 +5,4 @@ export * from './task';
 export * from './text';
 export * from './job';
 export * from './podcast';
+export * from './batch';

@@ -59,3 +59,36 @@ export async function drainQueue(queueName: string): Promise<ReceivedMessage[]> 
     }
   }
 }
+
+/** The OpenAI stand-in's control API (faults, latency, batch outcomes), beside its /v1 routes. */
+export async function stubControl<T = unknown>(path: string, method = 'GET', body?: unknown): Promise<T> {
+  const base = process.env.OPENAI_BASE_URL;
+  if (!base) throw new Error('OPENAI_BASE_URL is not set: the integration globalSetup did not run');
+  const res = await fetch(new URL(path, base), {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`stand-in ${method} ${path} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/** Invokes a function through serverless-offline's Lambda Invoke API, as `aws lambda invoke` would. */
+export async function invokeFunction<T = unknown>(
+  lambdaUrl: string,
+  functionName: string,
+  payload: unknown = {},
+): Promise<T> {
+  const res = await fetch(`${lambdaUrl}/2015-03-31/functions/${functionName}/invocations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  const text = await res.text();
+  const body = JSON.parse(text) as T & { errorType?: string; errorMessage?: string };
+  // A function error comes back as 200 with an error document, as from the real Invoke API.
+  if (!res.ok || res.headers.get('x-amz-function-error') || body.errorType || body.errorMessage) {
+    throw new Error(`Invoking ${functionName} failed (${res.status}): ${text.slice(0, 500)}`);
+  }
+  return body;
+}

@@ -43,6 +43,7 @@ export default async function globalSetup(): Promise<void> {
 
   const ready = await new Promise<{
     urls: Record<string, string>;
+    lambdaUrls: Record<string, string>;
     endpoints: Record<string, string>;
     openaiBaseUrl: string;
   }>((resolve, reject) => {
@@ -60,9 +61,10 @@ export default async function globalSetup(): Promise<void> {
     });
   });
 
-  for (const [service, url] of Object.entries(ready.urls)) {
-    process.env[`${service.toUpperCase().replace(/-/g, '_')}_URL`] = url;
-  }
+  const envName = (service: string) => service.toUpperCase().replace(/-/g, '_');
+  for (const [service, url] of Object.entries(ready.urls)) process.env[`${envName(service)}_URL`] = url;
+  for (const [service, url] of Object.entries(ready.lambdaUrls))
+    process.env[`${envName(service)}_LAMBDA_URL`] = url;
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_SQS: ready.endpoints.sqs,
     AWS_ENDPOINT_URL_SNS: ready.endpoints.sns,

@@ -1,0 +1,78 @@
+import * as z from 'zod';
+import { line, text } from './text';
+
+export const BATCH_BODY_MAX_BYTES = 512 * 1024;
+export const BATCH_MAX_ITEMS = 500;
+export const BATCH_INPUT_MAX = 4000;
+
+/** POST /batch-jobs body: each item becomes one request to the provider's Batch API. */
+export const createBatchJobBodySchema = z.strictObject({
+  name: line(200).optional(),
+  system: line(2000).optional(),
+  items: z
+    .array(z.strictObject({ input: text(BATCH_INPUT_MAX) }))
+    .min(1, 'must hold at least 1 item')
+    .max(BATCH_MAX_ITEMS, `must hold at most ${BATCH_MAX_ITEMS} items`),
+});
+export type CreateBatchJobBody = z.infer<typeof createBatchJobBodySchema>;
+
+export const batchJobStatusSchema = z.enum(['queued', 'running', 'completed', 'failed']);
+export type BatchJobStatus = z.infer<typeof batchJobStatusSchema>;
+
+/**
+ * An item's state. `queued` means not yet accepted by the provider; the rest mirror the provider's
+ * batch states, with `completed` split into `succeeded` (a result) and `failed` (an item error).
+ */
+export const batchItemStatusSchema = z.enum([
+  'queued',
+  'validating',
+  'in_progress',
+  'finalizing',
+  'cancelling',
+  'succeeded',
+  'failed',
+  'expired',
+  'cancelled',
+]);
+export type BatchItemStatus = z.infer<typeof batchItemStatusSchema>;
+export const TERMINAL_ITEM_STATUSES: readonly BatchItemStatus[] = [
+  'succeeded',
+  'failed',
+  'expired',
+  'cancelled',
+];
+export const isTerminalItemStatus = (status: BatchItemStatus) => TERMINAL_ITEM_STATUSES.includes(status);
+
+/** A batch job as stored. `owner` never leaves the service; the API view drops it. */
+export const batchJobSchema = z.object({
+  job_id: z.uuid(),
+  owner: z.string(),
+  name: z.string().optional(),
+  system: z.string().optional(),
+  status: batchJobStatusSchema,
+  total_items: z.number().int().nonnegative(),
+  submitted_items: z.number().int().nonnegative(),
+  processed_items: z.number().int().nonnegative(),
+  succeeded_items: z.number().int().nonnegative(),
+  failed_items: z.number().int().nonnegative(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+  completed_at: z.iso.datetime().optional(),
+});
+export type BatchJob = z.infer<typeof batchJobSchema>;
+
+export const batchItemSchema = z.object({
+  job_id: z.uuid(),
+  /** Zero-padded position in the request ("0007"), so items sort in submission order. */
+  item_id: z.string(),
+  input: z.string(),
+  status: batchItemStatusSchema,
+  provider_task_id: z.string().optional(),
+  result: z.string().optional(),
+  error: z.string().optional(),
+  polls: z.number().int().nonnegative(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+  completed_at: z.iso.datetime().optional(),
+});
+export type BatchItem = z.infer<typeof batchItemSchema>;

@@ -1,0 +1,246 @@
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { dynamo, isConditionFailure } from '@offload/aws/dynamodb';
+import { batchItemSchema, batchJobSchema, TERMINAL_ITEM_STATUSES, type BatchItem } from '@offload/messages';
+import type { BatchStore } from '../domain/batchJobs';
+
+// Sparse index keys: `active` is set only while a job is queued or running, and `open_job_id` only
+// while an item is not terminal, so "what is left to poll" is a query that shrinks as work ends.
+const ACTIVE = 'active';
+const TERMINAL = Object.fromEntries(TERMINAL_ITEM_STATUSES.map((status, i) => [`:t${i}`, status]));
+const NOT_TERMINAL = `NOT #status IN (${Object.keys(TERMINAL).join(', ')})`;
+const WRITE_CHUNK = 25;
+
+async function conditional(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+async function queryAll(input: QueryCommandInput, max = Number.POSITIVE_INFINITY) {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+    items.push(...(out.Items ?? []));
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey && items.length < max);
+  return items.slice(0, max);
+}
+
+async function writeAll(tableName: string, items: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < items.length; i += WRITE_CHUNK) {
+    let requests = items.slice(i, i + WRITE_CHUNK).map((Item) => ({ PutRequest: { Item } }));
+    // DynamoDB may hand back part of a batch when throttled; send the rest again, backing off.
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      if (attempt > 8) throw new Error(`${requests.length} items stayed unprocessed by BatchWriteItem`);
+      const out = await dynamo.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (out.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+    }
+  }
+}
+
+const parseItem = (raw: Record<string, unknown>): BatchItem => batchItemSchema.parse(raw);
+
+export function dynamoBatchStore(jobsTable: string, itemsTable: string): BatchStore {
+  const updateJob = (jobId: string, expression: string, values: Record<string, unknown>) =>
+    conditional(
+      dynamo.send(
+        new UpdateCommand({
+          TableName: jobsTable,
+          Key: { job_id: jobId },
+          UpdateExpression: expression,
+          // Counters move only while the job is open: after resolution the totals are final.
+          ConditionExpression: 'attribute_exists(#active)',
+          ExpressionAttributeNames: {
+            '#active': 'active',
+            ...(expression.includes('#status') && { '#status': 'status' }),
+          },
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+
+  return {
+    async createJob(job, items) {
+      // Items first: a job whose items failed to write never becomes visible to the poller.
+      await writeAll(
+        itemsTable,
+        items.map((item) => ({ ...item, open_job_id: item.job_id })),
+      );
+      await dynamo.send(
+        new PutCommand({
+          TableName: jobsTable,
+          Item: { ...job, active: ACTIVE },
+          ConditionExpression: 'attribute_not_exists(job_id)',
+        }),
+      );
+    },
+
+    async getJob(jobId) {
+      const out = await dynamo.send(
+        new GetCommand({ TableName: jobsTable, Key: { job_id: jobId }, ConsistentRead: true }),
+      );
+      return out.Item ? batchJobSchema.parse(out.Item) : undefined;
+    },
+
+    async listItems(jobId, limit, after) {
+      const out = await dynamo.send(
+        new QueryCommand({
+          TableName: itemsTable,
+          KeyConditionExpression: 'job_id = :job',
+          ExpressionAttributeValues: { ':job': jobId },
+          Limit: limit,
+          ...(after && { ExclusiveStartKey: { job_id: jobId, item_id: after } }),
+        }),
+      );
+      const next = out.LastEvaluatedKey?.item_id as string | undefined;
+      return { items: (out.Items ?? []).map(parseItem), ...(next && { next }) };
+    },
+
+    async activeJobs() {
+      const items = await queryAll({
+        TableName: jobsTable,
+        IndexName: 'byActive',
+        KeyConditionExpression: '#active = :active',
+        ExpressionAttributeNames: { '#active': 'active' },
+        ExpressionAttributeValues: { ':active': ACTIVE },
+      });
+      return items.map((item) => batchJobSchema.parse(item));
+    },
+
+    async openItems(jobId, limit) {
+      const items = await queryAll(
+        {
+          TableName: itemsTable,
+          IndexName: 'byOpenJob',
+          KeyConditionExpression: 'open_job_id = :job',
+          ExpressionAttributeValues: { ':job': jobId },
+          Limit: limit,
+        },
+        limit,
+      );
+      return items.map(parseItem);
+    },
+
+    async allItems(jobId) {
+      const items = await queryAll({
+        TableName: itemsTable,
+        KeyConditionExpression: 'job_id = :job',
+        ExpressionAttributeValues: { ':job': jobId },
+        ConsistentRead: true,
+      });
+      return items.map(parseItem);
+    },
+
+    markSubmitted(item, providerTaskId, now) {
+      return conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: itemsTable,
+            Key: { job_id: item.job_id, item_id: item.item_id },
+            UpdateExpression: 'SET #status = :validating, provider_task_id = :task, updated_at = :now',
+            ConditionExpression: '#status = :queued AND attribute_not_exists(provider_task_id)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':validating': 'validating',
+              ':queued': 'queued',
+              ':task': providerTaskId,
+              ':now': now,
+            },
+          }),
+        ),
+      );
+    },
+
+    async markProgress(item, status, now) {
+      await conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: itemsTable,
+            Key: { job_id: item.job_id, item_id: item.item_id },
+            UpdateExpression: 'SET #status = :status, updated_at = :now ADD polls :one',
+            ConditionExpression: NOT_TERMINAL,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ...TERMINAL, ':status': status, ':now': now, ':one': 1 },
+          }),
+        ),
+      );
+    },
+
+    finishItem(item, outcome, now) {
+      // `result` and `error` are both DynamoDB reserved words, hence the name placeholder.
+      const [field, detail] = 'result' in outcome ? ['result', outcome.result] : ['error', outcome.error];
+      return conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: itemsTable,
+            Key: { job_id: item.job_id, item_id: item.item_id },
+            UpdateExpression:
+              'SET #status = :status, #detail = :detail, updated_at = :now, completed_at = :now ' +
+              'ADD polls :one REMOVE open_job_id',
+            ConditionExpression: NOT_TERMINAL,
+            ExpressionAttributeNames: { '#status': 'status', '#detail': field },
+            ExpressionAttributeValues: {
+              ...TERMINAL,
+              ':status': outcome.status,
+              ':detail': detail,
+              ':now': now,
+              ':one': 1,
+            },
+          }),
+        ),
+      );
+    },
+
+    async countSubmitted(jobId, count, now) {
+      await updateJob(jobId, 'SET #status = :running, updated_at = :now ADD submitted_items :n', {
+        ':running': 'running',
+        ':now': now,
+        ':n': count,
+      });
+    },
+
+    async countFinished(jobId, outcome, now) {
+      const counter = outcome === 'succeeded' ? 'succeeded_items' : 'failed_items';
+      await updateJob(jobId, `SET updated_at = :now ADD processed_items :one, ${counter} :one`, {
+        ':now': now,
+        ':one': 1,
+      });
+    },
+
+    resolveJob(jobId, status, totals, now) {
+      return conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: jobsTable,
+            Key: { job_id: jobId },
+            UpdateExpression:
+              'SET #status = :status, processed_items = :processed, succeeded_items = :succeeded, ' +
+              'failed_items = :failed, updated_at = :now, completed_at = :now REMOVE #active',
+            ConditionExpression: 'attribute_exists(#active)',
+            ExpressionAttributeNames: { '#status': 'status', '#active': 'active' },
+            ExpressionAttributeValues: {
+              ':status': status,
+              ':processed': totals.processed_items,
+              ':succeeded': totals.succeeded_items,
+              ':failed': totals.failed_items,
+              ':now': now,
+            },
+          }),
+        ),
+      );
+    },
+  };
+}

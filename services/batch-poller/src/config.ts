@@ -1,0 +1,26 @@
+import * as z from 'zod';
+import { env, readConfig } from '@offload/config';
+
+/** Read once per cold start; each handler takes the part it needs. A missing variable fails by name. */
+export const tables = () =>
+  readConfig({ BATCH_JOBS_TABLE_NAME: env.name(), BATCH_ITEMS_TABLE_NAME: env.name() });
+
+export const callerConfig = () => readConfig({ API_KEYS: env.name() });
+
+export const providerConfig = () =>
+  readConfig({
+    OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+    OPENAI_TIMEOUT_MS: env.int(10_000),
+    SUBMIT_CONCURRENCY: env.int(10),
+  });
+
+export const pollerConfig = () =>
+  readConfig({
+    MAX_ITEMS_PER_JOB: env.int(50),
+    CONCURRENT_BATCH_SIZE: env.int(20),
+    POLL_PASSES: env.int(2),
+    POLL_INTERVAL_MS: env.int(30_000),
+    // No new provider call starts with less than this left: a call with its retries must finish.
+    SAFETY_MARGIN_MS: env.int(15_000),
+  });

@@ -1,0 +1,30 @@
+import * as z from 'zod';
+import { ValidationError } from '@offload/errors';
+import { toFieldProblems } from '@offload/messages';
+import { httpApi, identify, json, parseCallers } from '@offload/middleware';
+import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { callerConfig, tables } from '../config';
+import { getJobFor, itemView } from '../domain/batchJobs';
+
+const config = { ...tables(), ...callerConfig() };
+const callers = parseCallers(config.API_KEYS);
+const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
+const query = z.strictObject({
+  id: z.uuid('must be a UUID'),
+  limit: z.coerce.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(50),
+  after: z
+    .string()
+    .regex(/^\d{4}$/, 'must be an item_id from a previous page')
+    .optional(),
+});
+
+/** GET /batch-jobs/{id}/items?limit=&after=: the job's items in order, one page at a time. */
+export const handler = httpApi(async (event) => {
+  const caller = identify(callers, event.headers);
+  const parsed = query.safeParse({ ...event.queryStringParameters, id: event.pathParameters?.id });
+  if (!parsed.success) throw new ValidationError(toFieldProblems(parsed.error));
+  const { id, limit, after } = parsed.data;
+  await getJobFor(store, id, caller.userId);
+  const page = await store.listItems(id, limit, after);
+  return json(200, { items: page.items.map(itemView), ...(page.next && { next_after: page.next }) });
+});

@@ -1,0 +1,37 @@
+import { logger, scheduled } from '@offload/middleware';
+import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { provider, takeBackoffs } from '../adapters/provider';
+import { pollerConfig, tables } from '../config';
+import { pollRun } from '../domain/poller';
+
+const config = { ...tables(), ...pollerConfig() };
+const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
+const options = {
+  maxItemsPerJob: config.MAX_ITEMS_PER_JOB,
+  concurrency: config.CONCURRENT_BATCH_SIZE,
+  passes: config.POLL_PASSES,
+  passIntervalMs: config.POLL_INTERVAL_MS,
+};
+
+/**
+ * Every minute (EventBridge's smallest rate), two passes 30 s apart; reserved concurrency 1 keeps
+ * runs from overlapping on AWS, and conditional writes keep them correct if they ever do.
+ */
+export const handler = scheduled(async (_event, context) => {
+  const started = Date.now();
+  takeBackoffs();
+  const stats = await pollRun(
+    {
+      store,
+      provider,
+      clock: { now: () => new Date() },
+      hasTime: () => context.getRemainingTimeInMillis() > config.SAFETY_MARGIN_MS,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      warn: (message, fields) => logger.warn(message, fields),
+    },
+    options,
+  );
+  const line = { ...stats, backoffs: takeBackoffs(), durationMs: Date.now() - started };
+  logger.info('Batch poll run', line);
+  return line;
+});

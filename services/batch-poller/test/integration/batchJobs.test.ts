@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { invokeFunction, stubControl, waitFor } from '@offload/testing';
+
+// Names follow services/batch-poller/serverless.yml at the `test` stage the harness starts; that
+// stage disables the schedule so each test starts the poller runs it counts.
+const POLLER = 'offload-batch-poller-test-pollBatches';
+const ALICE = 'dev-key-alice';
+const CAROL = 'dev-key-carol';
+
+interface JobView {
+  job_id: string;
+  status: string;
+  total_items: number;
+  submitted_items: number;
+  processed_items: number;
+  succeeded_items: number;
+  failed_items: number;
+  completed_at?: string;
+}
+interface ItemView {
+  item_id: string;
+  status: string;
+  provider_task_id?: string;
+  result?: string;
+  error?: string;
+}
+interface RunStats {
+  jobsPolled: number;
+  itemsPolled: number;
+  itemsUpdated: number;
+  jobsResolved: number;
+  errors: number;
+  deferred: number;
+  backoffs: number;
+  durationMs: number;
+}
+
+const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: the integration globalSetup did not run`);
+  return value;
+};
+const api = () => env('BATCH_POLLER_URL');
+const poll = () => invokeFunction<RunStats>(env('BATCH_POLLER_LAMBDA_URL'), POLLER);
+
+async function request(path: string, init: { method?: string; body?: unknown; key?: string } = {}) {
+  const res = await fetch(`${api()}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      'content-type': 'application/json',
+      ...(init.key !== '' && { 'x-api-key': init.key ?? ALICE }),
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function submit(inputs: string[], key = ALICE): Promise<JobView> {
+  const res = await request('/batch-jobs', {
+    method: 'POST',
+    key,
+    body: { items: inputs.map((input) => ({ input })) },
+  });
+  expect(res.status).toBe(202);
+  return res.json as unknown as JobView;
+}
+
+const getJob = async (id: string) => (await request(`/batch-jobs/${id}`)).json as unknown as JobView;
+
+async function allItems(id: string): Promise<ItemView[]> {
+  const items: ItemView[] = [];
+  let after: string | undefined;
+  do {
+    const res = await request(`/batch-jobs/${id}/items?limit=100${after ? `&after=${after}` : ''}`);
+    expect(res.status).toBe(200);
+    items.push(...(res.json.items as ItemView[]));
+    after = res.json.next_after as string | undefined;
+  } while (after);
+  return items;
+}
+
+/** Runs the poller until every listed job is resolved; answers each run's statistics line. */
+async function pollUntilResolved(ids: string[], maxRuns = 20): Promise<RunStats[]> {
+  const runs: RunStats[] = [];
+  for (let i = 0; i < maxRuns; i++) {
+    runs.push(await poll());
+    const jobs = await Promise.all(ids.map(getJob));
+    if (jobs.every((job) => job.status === 'completed' || job.status === 'failed')) return runs;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error(`Jobs not resolved after ${maxRuns} poller runs: ${JSON.stringify(runs)}`);
+}
+
+const inputs = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} item ${i}`);
+
+describe('batch-poller over HTTP with the local emulators and the OpenAI stand-in', () => {
+  beforeAll(async () => {
+    // Drain anything an earlier suite left active, so each test counts only its own jobs.
+    await waitFor('no active batch jobs', async () => (await poll()).jobsPolled === 0, { intervalMs: 500 });
+  });
+
+  afterEach(async () => {
+    await stubControl('/_stub/batch-outcomes', 'DELETE');
+    await stubControl('/_stub/config', 'POST', { rateLimitShare: 0, retryAfterMs: null, latencyMs: 20 });
+  });
+
+  it('resolves 3 jobs of 30 items with aggregates that match their items', async () => {
+    const jobs = await Promise.all([1, 2, 3].map((n) => submit(inputs(30, `job ${n}`))));
+    for (const job of jobs)
+      expect(job).toMatchObject({ status: 'running', total_items: 30, submitted_items: 30 });
+
+    const runs = await pollUntilResolved(jobs.map((j) => j.job_id));
+    expect(runs.reduce((sum, run) => sum + run.jobsResolved, 0)).toBe(3);
+    for (const { job_id } of jobs) {
+      const job = await getJob(job_id);
+      expect(job).toMatchObject({
+        status: 'completed',
+        processed_items: 30,
+        succeeded_items: 30,
+        failed_items: 0,
+      });
+      const items = await allItems(job_id);
+      expect(items).toHaveLength(30);
+      expect(items.every((i) => i.status === 'succeeded' && i.result && i.provider_task_id)).toBe(true);
+    }
+  });
+
+  it('fails a job whose items all fail, expire or error, recording each reason', async () => {
+    const tag = randomUUID();
+    await stubControl('/_stub/batch-outcomes', 'POST', { match: `${tag}-f`, outcome: 'failed' });
+    await stubControl('/_stub/batch-outcomes', 'POST', { match: `${tag}-e`, outcome: 'expired' });
+    await stubControl('/_stub/batch-outcomes', 'POST', { match: `${tag}-i`, outcome: 'item_error' });
+    const job = await submit([`${tag}-f`, `${tag}-e`, `${tag}-i`]);
+
+    await pollUntilResolved([job.job_id]);
+    expect(await getJob(job.job_id)).toMatchObject({
+      status: 'failed',
+      processed_items: 3,
+      succeeded_items: 0,
+      failed_items: 3,
+    });
+    const items = await allItems(job.job_id);
+    expect(items.map((i) => i.status)).toEqual(['failed', 'expired', 'failed']);
+    expect(items[0]!.error).toMatch(/Injected failure/);
+    expect(items[1]!.error).toMatch(/expired/);
+    expect(items[2]!.error).toMatch(/Injected item failure/);
+  });
+
+  it('resolves every item while 30% of provider calls answer 429, backing off each time', async () => {
+    const before = await stubControl<{ rateLimited: number }>('/_stub/stats');
+    await stubControl('/_stub/config', 'POST', { rateLimitShare: 0.3 });
+    const job = await submit(inputs(30, 'throttled'));
+
+    const runs = await pollUntilResolved([job.job_id]);
+    const after = await stubControl<{ rateLimited: number }>('/_stub/stats');
+    expect(after.rateLimited - before.rateLimited).toBeGreaterThan(10);
+    expect(runs.reduce((sum, run) => sum + run.backoffs, 0)).toBeGreaterThan(0);
+    expect(await getJob(job.job_id)).toMatchObject({
+      status: 'completed',
+      processed_items: 30,
+      succeeded_items: 30,
+    });
+  });
+
+  it('never double-counts when two poller runs start at once', async () => {
+    const job = await submit(inputs(30, 'overlap'));
+    // Let every provider batch finish first, so both runs see all 30 as done at the same moment.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [a, b] = await Promise.all([poll(), poll()]);
+    // Both runs really overlapped: each found the job open and polled its items.
+    expect(a.itemsPolled).toBeGreaterThan(0);
+    expect(b.itemsPolled).toBeGreaterThan(0);
+    expect(a.itemsUpdated + b.itemsUpdated).toBe(30);
+    expect(a.jobsResolved + b.jobsResolved).toBe(1);
+    const resolved = await getJob(job.job_id);
+    expect(resolved).toMatchObject({
+      status: 'completed',
+      processed_items: 30,
+      succeeded_items: 30,
+      failed_items: 0,
+    });
+    const items = await allItems(job.job_id);
+    expect(items.filter((i) => i.status === 'succeeded')).toHaveLength(resolved.processed_items);
+  });
+
+  it('finishes a 120-item job over several runs, polling at most 50 of its items per run', async () => {
+    const job = await submit(inputs(120, 'large'));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const runs = await pollUntilResolved([job.job_id]);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    for (const run of runs) expect(run.itemsPolled).toBeLessThanOrEqual(50);
+    expect(runs.reduce((sum, run) => sum + run.itemsUpdated, 0)).toBe(120);
+    expect(await getJob(job.job_id)).toMatchObject({ status: 'completed', processed_items: 120 });
+  });
+
+  it('answers 400 naming the field, 401 without a key and 404 for another caller’s job', async () => {
+    const bad = await request('/batch-jobs', { method: 'POST', body: { items: [], color: 'red' } });
+    expect(bad.status).toBe(400);
+    const fields = (bad.json.error as { details: { field: string }[] }).details.map((d) => d.field);
+    expect(fields).toEqual(expect.arrayContaining(['items', 'color']));
+
+    expect(
+      (await request('/batch-jobs', { method: 'POST', key: '', body: { items: [{ input: 'x' }] } })).status,
+    ).toBe(401);
+
+    const job = await submit(['mine']);
+    expect((await request(`/batch-jobs/${job.job_id}`, { key: CAROL })).status).toBe(404);
+    expect((await request(`/batch-jobs/${job.job_id}/items`, { key: CAROL })).status).toBe(404);
+    await pollUntilResolved([job.job_id]);
+  });
+
+  it('pages through items in order', async () => {
+    const job = await submit(inputs(25, 'paged'));
+    const first = await request(`/batch-jobs/${job.job_id}/items?limit=10`);
+    expect((first.json.items as ItemView[]).map((i) => i.item_id)).toEqual(
+      Array.from({ length: 10 }, (_, i) => String(i + 1).padStart(4, '0')),
+    );
+    expect(first.json.next_after).toBe('0010');
+    expect(await allItems(job.job_id)).toHaveLength(25);
+    await pollUntilResolved([job.job_id]);
+  });
+});
