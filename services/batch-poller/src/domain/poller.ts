@@ -131,7 +131,7 @@ export interface RunOptions extends PollOptions {
 
 /**
  * One scheduled invocation: `passes` polling passes `passIntervalMs` apart, stopping early when
- * the next pass would not have time to start.
+ * no job is left open or the next pass would not have time to start.
  */
 export async function pollRun(
   deps: PollDeps & { sleep(ms: number): Promise<void> },
@@ -140,13 +140,17 @@ export async function pollRun(
   const started = deps.clock.now().getTime();
   let total = emptyStats();
   let passes = 0;
+  let last: PollStats | undefined;
   for (let pass = 0; pass < options.passes; pass++) {
-    if (pass > 0) {
+    if (last) {
+      // Nothing left open after the last pass: waiting for the next one would only cost time.
+      if (last.jobsPolled === last.jobsResolved) break;
       const wait = started + pass * options.passIntervalMs - deps.clock.now().getTime();
       if (wait > 0) await deps.sleep(wait);
     }
     if (!deps.hasTime()) break;
-    total = addStats(total, await pollPass(deps, options));
+    last = await pollPass(deps, options);
+    total = addStats(total, last);
     passes += 1;
   }
   return { ...total, passes };

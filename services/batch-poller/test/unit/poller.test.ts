@@ -208,8 +208,20 @@ describe('pollRun', () => {
     expect(stats).toMatchObject({ passes: 2, itemsPolled: 6, jobsResolved: 1 });
   });
 
+  it('skips the second pass when the first left no job open', async () => {
+    const s = await setup(2);
+    await submitItems(s.deps, s.job, s.items, 2);
+    const sleeps: number[] = [];
+    const stats = await pollRun(
+      { ...s.deps, sleep: async (ms) => void sleeps.push(ms) },
+      { ...options, passes: 2, passIntervalMs: 30_000 },
+    );
+    expect(stats).toMatchObject({ passes: 1, jobsResolved: 1 });
+    expect(sleeps).toEqual([]);
+  });
+
   it('skips the second pass when there is no time left for it', async () => {
-    const s = await setup(1);
+    const s = await setup(1, [{ status: 'in_progress' }]);
     let calls = 0;
     const stats = await pollRun(
       { ...s.deps, hasTime: () => calls++ === 0, sleep: async () => undefined },
