@@ -21,13 +21,17 @@ const config: Config = {
         '<rootDir>/services/*/test/unit/**/*.test.ts',
         '<rootDir>/tools/**/*.test.ts',
       ],
+      testPathIgnorePatterns: ['/node_modules/', '\\.integration\\.test\\.ts$'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
       transformIgnorePatterns,
-      testMatch: ['<rootDir>/services/*/test/integration/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/services/*/test/integration/**/*.test.ts',
+        '<rootDir>/tools/*/test/**/*.integration.test.ts',
+      ],
       globalSetup: '<rootDir>/libs/testing/src/jest/globalSetup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest/globalTeardown.ts',
       setupFilesAfterEnv: ['<rootDir>/libs/testing/src/jest/integrationTimeout.ts'],
