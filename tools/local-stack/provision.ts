@@ -206,7 +206,10 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionSum
   const pending: [string, string, Record<string, unknown>][] = [];
   for (const { resources } of options.services) {
     for (const [logicalId, resource] of Object.entries(resources as CfnResources)) {
-      if (creators[resource.Type]) pending.push([logicalId, resource.Type, resource.Properties ?? {}]);
+      // Conditional resources (e.g. the alarm email subscription) exist only where CloudFormation
+      // evaluates their condition; none of them is needed to run the functions locally.
+      if (resource.Condition) summary.skipped.push(`${logicalId} (${resource.Type}, conditional)`);
+      else if (creators[resource.Type]) pending.push([logicalId, resource.Type, resource.Properties ?? {}]);
       else summary.skipped.push(`${logicalId} (${resource.Type})`);
     }
   }

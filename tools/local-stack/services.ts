@@ -46,7 +46,10 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-export type CfnResources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+export type CfnResources = Record<
+  string,
+  { Type: string; Condition?: string; Properties?: Record<string, unknown> }
+>;
 
 export interface ResolvedService {
   service: string;

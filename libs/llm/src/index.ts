@@ -1,3 +1,4 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import OpenAI from 'openai';
 
 export interface ChatMessage {
@@ -16,14 +17,55 @@ export interface OpenAILlmOptions {
   timeoutMs: number;
 }
 
+/** Reads one SecureString parameter, decrypted. */
+export type ParameterReader = (name: string) => Promise<string>;
+
+let ssm: SSMClient | undefined;
+
+const readSsmParameter: ParameterReader = async (name) => {
+  ssm ??= new SSMClient({});
+  const out = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+  const value = out.Parameter?.Value;
+  if (!value) throw new Error(`SSM parameter ${name} has no value`);
+  return value;
+};
+
 /**
- * The seam over the official SDK. OPENAI_BASE_URL and OPENAI_API_KEY (read by the SDK) pick the
- * provider, so any OpenAI-compatible server works. The SDK retries 429/5xx with backoff.
+ * Where the OpenAI key comes from: OPENAI_API_KEY when set (local runs, any provider); otherwise
+ * the SSM parameter OPENAI_API_KEY_PARAM names (deployed stages, so the key is never in the
+ * function's configuration). Resolved once per cold start; a failed lookup is not cached, so the
+ * next invocation tries again. Undefined when neither is set: the SDK then reports the missing key.
  */
-export function openaiLlm(options: OpenAILlmOptions): Llm {
-  const client = new OpenAI({ maxRetries: options.maxRetries, timeout: options.timeoutMs });
+export function openaiApiKey(
+  env: NodeJS.ProcessEnv = process.env,
+  read: ParameterReader = readSsmParameter,
+): () => Promise<string | undefined> {
+  let key: Promise<string | undefined> | undefined;
+  return () => {
+    if (!key) {
+      const direct = env.OPENAI_API_KEY || undefined;
+      const parameter = env.OPENAI_API_KEY_PARAM;
+      key = direct || !parameter ? Promise.resolve(direct) : read(parameter);
+      key.catch(() => (key = undefined));
+    }
+    return key;
+  };
+}
+
+/**
+ * The seam over the official SDK. OPENAI_BASE_URL (read by the SDK) and the key (see
+ * openaiApiKey) pick the provider, so any OpenAI-compatible server works. The SDK retries 429/5xx
+ * with backoff. The client is built on the first call, once the key is known.
+ */
+export function openaiLlm(options: OpenAILlmOptions, apiKey = openaiApiKey()): Llm {
+  let client: OpenAI | undefined;
   return {
     async complete(messages) {
+      client ??= new OpenAI({
+        apiKey: await apiKey(),
+        maxRetries: options.maxRetries,
+        timeout: options.timeoutMs,
+      });
       const completion = await client.chat.completions.create({ model: options.model, messages });
       const text = completion.choices[0]?.message.content;
       if (text === undefined || text === null) throw new Error('The model returned no content');

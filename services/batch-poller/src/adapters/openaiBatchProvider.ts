@@ -1,5 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import * as z from 'zod';
+import { openaiApiKey } from '@offload/llm';
 import type { BatchProvider, ProviderCheck } from '../domain/batchJobs';
 
 export interface OpenAIBatchOptions {
@@ -31,24 +32,28 @@ const outputLine = z.object({
  * batch, so each has its own provider id and lifecycle to poll. The SDK honours 429 and
  * `Retry-After` with exponential backoff and jitter; its retry lines reach `onRetry`.
  */
-export function openaiBatchProvider(options: OpenAIBatchOptions): BatchProvider {
-  const client = new OpenAI({
-    maxRetries: options.maxRetries,
-    timeout: options.timeoutMs,
-    logLevel: 'info',
-    logger: {
-      error: () => undefined,
-      warn: () => undefined,
-      // Only the retry decisions: every successful request would otherwise log a line.
-      info: (message: string) => {
-        if (/retrying|no more retries/.test(message)) options.onRetry(message);
+export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openaiApiKey()): BatchProvider {
+  let openai: OpenAI | undefined;
+  // Built on first use, once the key is known (on AWS it comes from SSM at cold start).
+  const client = async () =>
+    (openai ??= new OpenAI({
+      apiKey: await apiKey(),
+      maxRetries: options.maxRetries,
+      timeout: options.timeoutMs,
+      logLevel: 'info',
+      logger: {
+        error: () => undefined,
+        warn: () => undefined,
+        // Only the retry decisions: every successful request would otherwise log a line.
+        info: (message: string) => {
+          if (/retrying|no more retries/.test(message)) options.onRetry(message);
+        },
+        debug: () => undefined,
       },
-      debug: () => undefined,
-    },
-  });
+    }));
 
   async function readLine(fileId: string): Promise<z.infer<typeof outputLine>> {
-    const content = await (await client.files.content(fileId)).text();
+    const content = await (await (await client()).files.content(fileId)).text();
     const first = content.split('\n').find((l) => l.trim() !== '');
     if (!first) throw new Error(`Batch file ${fileId} is empty`);
     return outputLine.parse(JSON.parse(first));
@@ -81,11 +86,12 @@ export function openaiBatchProvider(options: OpenAIBatchOptions): BatchProvider 
         url: '/v1/chat/completions',
         body: { model: options.model, messages },
       })}\n`;
-      const file = await client.files.create({
+      const openaiClient = await client();
+      const file = await openaiClient.files.create({
         file: await toFile(Buffer.from(jsonl, 'utf8'), `${request.jobId}-${request.itemId}.jsonl`),
         purpose: 'batch',
       });
-      const batch = await client.batches.create({
+      const batch = await openaiClient.batches.create({
         input_file_id: file.id,
         endpoint: '/v1/chat/completions',
         completion_window: '24h',
@@ -95,7 +101,7 @@ export function openaiBatchProvider(options: OpenAIBatchOptions): BatchProvider 
     },
 
     async check(providerTaskId) {
-      const batch = await client.batches.retrieve(providerTaskId);
+      const batch = await (await client()).batches.retrieve(providerTaskId);
       switch (batch.status) {
         case 'validating':
         case 'in_progress':

@@ -163,9 +163,14 @@ describe('batch-poller over HTTP with the local emulators and the OpenAI stand-i
   });
 
   it('never double-counts when two poller runs start at once', async () => {
+    // Two warm instances (serverless-offline starts one per concurrent call and keeps it), so
+    // neither run waits on a cold start while the other finishes alone.
+    await Promise.all([poll(), poll()]);
     const job = await submit(inputs(30, 'overlap'));
-    // Let every provider batch finish first, so both runs see all 30 as done at the same moment.
+    // Let every provider batch finish first, so both runs see all 30 as done at the same moment;
+    // slow provider answers keep both runs busy long enough to overlap on every machine.
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    await stubControl('/_stub/config', 'POST', { latencyMs: 300 });
     const [a, b] = await Promise.all([poll(), poll()]);
     // Both runs really overlapped: each found the job open and polled its items.
     expect(a.itemsPolled).toBeGreaterThan(0);

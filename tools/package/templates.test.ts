@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { discoverServices, ROOT } from '../local-stack/services';
+import { allowListEntryFor, policyStatements, RULES, WILDCARD_ALLOW_LIST, type Template } from './rules';
+import { readPackagedTemplate, type PackagedService } from './templates';
+
+// Reads what `npm run package` wrote; never packages itself (npm test packages first).
+const services = discoverServices();
+const FOUNDATION = 'task-api';
+/** Stages that get deployed: names must fit for the longest of them, whichever stage was packaged. */
+const DEPLOYED_STAGES = ['dev', 'prod'];
+
+function load(name: string): PackagedService {
+  const service = services.find((candidate) => candidate.name === name)!;
+  return readPackagedTemplate(service);
+}
+
+describe.each(services.map((service) => service.name))('%s template', (name) => {
+  it('has been packaged from the current serverless.yml', () => {
+    expect(() => load(name)).not.toThrow();
+  });
+
+  it.each(RULES.map((rule) => [rule.name, rule] as const))('%s', (_ruleName, rule) => {
+    const { template, region, stage } = load(name);
+    const nameSlack = Math.max(0, ...DEPLOYED_STAGES.map((deployed) => deployed.length - stage.length));
+    expect(rule.check(template, { region, nameSlack })).toEqual([]);
+  });
+});
+
+describe('the wildcard allow-list', () => {
+  it.each(WILDCARD_ALLOW_LIST.map((entry) => [entry.id, entry] as const))(
+    '%s is still needed by some template (no stale entries)',
+    (_id, entry) => {
+      const used = services.some((service) => {
+        const { template } = readPackagedTemplate(service);
+        return policyStatements(template).some(
+          ({ statement }) => allowListEntryFor(statement, template as Template) === entry,
+        );
+      });
+      expect(used).toBe(true);
+    },
+  );
+});
+
+describe('serverless-compose.yml', () => {
+  const compose = yaml.load(readFileSync(path.join(ROOT, 'serverless-compose.yml'), 'utf8')) as {
+    services: Record<string, { path: string; params?: Record<string, unknown> }>;
+  };
+
+  it('composes every service under services/ by its folder name', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(services.map((service) => service.name).sort());
+    for (const [name, service] of Object.entries(compose.services))
+      expect(service.path).toBe(`services/${name}`);
+  });
+
+  it(`passes ${FOUNDATION}'s alarm topic to every other service`, () => {
+    expect(load(FOUNDATION).template.Outputs).toHaveProperty('AlarmTopicArn');
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name === FOUNDATION) continue;
+      expect({ name, alarmTopicArn: service.params?.alarmTopicArn }).toEqual({
+        name,
+        alarmTopicArn: `\${${FOUNDATION}.AlarmTopicArn}`,
+      });
+    }
+  });
+});
