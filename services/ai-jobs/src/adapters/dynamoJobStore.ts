@@ -1,20 +1,11 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo, isConditionFailure } from '@offload/aws/dynamodb';
+import { conditional, dynamo, isConditionFailure } from '@offload/aws/dynamodb';
 import { jobSchema } from '@offload/messages';
 import type { JobStore } from '../domain/jobs';
 
 /** DynamoDB-backed JobStore. State only moves forward: every write is conditional on the status. */
 export function dynamoJobStore(tableName: string): JobStore {
   const Key = (jobId: string) => ({ job_id: jobId });
-  const conditional = async (write: Promise<unknown>) => {
-    try {
-      await write;
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  };
 
   return {
     async create(job) {

@@ -4,9 +4,8 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
-  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { dynamo, isConditionFailure } from '@offload/aws/dynamodb';
+import { conditional, dynamo, queryAll } from '@offload/aws/dynamodb';
 import { batchItemSchema, batchJobSchema, TERMINAL_ITEM_STATUSES, type BatchItem } from '@offload/messages';
 import type { BatchStore } from '../domain/batchJobs';
 
@@ -16,27 +15,6 @@ const ACTIVE = 'active';
 const TERMINAL = Object.fromEntries(TERMINAL_ITEM_STATUSES.map((status, i) => [`:t${i}`, status]));
 const NOT_TERMINAL = `NOT #status IN (${Object.keys(TERMINAL).join(', ')})`;
 const WRITE_CHUNK = 25;
-
-async function conditional(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
-
-async function queryAll(input: QueryCommandInput, max = Number.POSITIVE_INFINITY) {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamo.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-    items.push(...(out.Items ?? []));
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey && items.length < max);
-  return items.slice(0, max);
-}
 
 async function writeAll(tableName: string, items: Record<string, unknown>[]): Promise<void> {
   for (let i = 0; i < items.length; i += WRITE_CHUNK) {

@@ -1,38 +1,11 @@
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { dynamo, isConditionFailure } from '@offload/aws/dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditional, dynamo, isConditionFailure, queryAll } from '@offload/aws/dynamodb';
 import { episodeSchema, podcastSchema } from '@offload/messages';
 import type { EpisodeStore, PodcastStore } from '../domain/podcasts';
 
 // Every podcast sits in one index partition ordered by its next episode date, so "which are due"
 // is a single range query, never a scan. Fine up to thousands of podcasts; shard the key beyond.
 const SCHEDULE_PARTITION = 'active';
-
-async function queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamo.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-    items.push(...(out.Items ?? []));
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
-
-async function conditional(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
 
 export function dynamoPodcastStore(tableName: string): PodcastStore {
   return {

@@ -1,0 +1,45 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { conditional, dynamo, queryAll } from './dynamodb';
+
+// The client's `send` is the network edge; everything above it is ours.
+const send = jest.spyOn(dynamo, 'send');
+afterEach(() => send.mockReset());
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+describe('conditional', () => {
+  it('is true when the write applied and false when its condition no longer held', async () => {
+    await expect(conditional(Promise.resolve({}))).resolves.toBe(true);
+    await expect(conditional(Promise.reject(conditionFailed()))).resolves.toBe(false);
+  });
+
+  it('lets every other error through', async () => {
+    await expect(conditional(Promise.reject(new Error('throttled')))).rejects.toThrow('throttled');
+  });
+});
+
+describe('queryAll', () => {
+  const input: QueryCommandInput = { TableName: 't', KeyConditionExpression: 'pk = :pk' };
+  const pages = [
+    { Items: [{ n: 1 }, { n: 2 }], LastEvaluatedKey: { n: 2 } },
+    { Items: [{ n: 3 }], LastEvaluatedKey: { n: 3 } },
+    { Items: [{ n: 4 }] },
+  ];
+
+  it('follows LastEvaluatedKey until the last page', async () => {
+    send.mockImplementation(async (command: unknown) => {
+      const start = (command as QueryCommand).input.ExclusiveStartKey?.n as number | undefined;
+      return pages[start === undefined ? 0 : start === 2 ? 1 : 2];
+    });
+    expect((await queryAll(input)).map((item) => item.n)).toEqual([1, 2, 3, 4]);
+    expect(send).toHaveBeenCalledTimes(3);
+  });
+
+  it('stops paging once it has `max` items', async () => {
+    send.mockImplementation(async () => pages[0]);
+    expect(await queryAll(input, 2)).toHaveLength(2);
+    expect(send).toHaveBeenCalledTimes(1);
+  });
+});
