@@ -16,4 +16,9 @@ export default tseslint.config(
     files: ['tools/**', 'bench/**', 'libs/testing/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Variable sources and plugins the Serverless CLI loads with require(): CommonJS by necessity.
+    files: ['serverless/**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
 import { cliEnv, SERVERLESS_BIN, type ServiceDir } from './services';
 import type { Endpoints } from './provision';
 
@@ -31,9 +32,14 @@ export function portsFor(service: ServiceDir, httpBase: number): PortPlan {
   };
 }
 
-/** Environment every local function sees: the SDK's standard endpoint variables, no real account. */
+/**
+ * Environment every local function sees: the SDK's standard endpoint variables, no real account,
+ * and no metrics unless POWERTOOLS_METRICS_DISABLED=false is set (their EMF JSON lines would flood
+ * the terminal; deployed stages keep them on).
+ */
 export function functionEnv(endpoints: Endpoints, openai: OpenAIConfig): Record<string, string> {
   return {
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     OPENAI_BASE_URL: openai.baseUrl,
     ...(openai.apiKey && { OPENAI_API_KEY: openai.apiKey }),
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
@@ -82,7 +88,13 @@ export function startOffline(
       .filter((line) => line.trim() !== '')
       .map((line) => `[${service.name}] ${line}\n`)
       .join('');
-  child.stdout?.on('data', (chunk: Buffer) => options.quiet || process.stdout.write(prefix(chunk)));
+  // Quiet (tests, --machine): serverless-offline's own request lines are dropped, but the functions'
+  // JSON log lines still go out, on stderr, which the test harness keeps in integration-stack.log.
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line.trim() === '') return;
+    if (!options.quiet) process.stdout.write(`[${service.name}] ${line}\n`);
+    else if (line.startsWith('{')) process.stderr.write(`[${service.name}] ${line}\n`);
+  });
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
   return {
     name: service.name,

@@ -12,7 +12,7 @@ export interface LocalStackOptions {
   endpoint?: string;
   ports?: { sqs?: number; dynamodb?: number; httpBase?: number; openai?: number };
   region?: string;
-  /** Hide serverless-offline's request log lines (tests); errors still show. */
+  /** Hide serverless-offline's request log lines (tests); errors and the functions' JSON logs still show. */
   quiet?: boolean;
   log?: (line: string) => void;
 }

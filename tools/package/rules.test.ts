@@ -2,6 +2,7 @@ import {
   alarmActions,
   batchItemFailures,
   checkTemplate,
+  dashboardCoverage,
   dlqAlarms,
   iamWildcards,
   logRetention,
@@ -425,6 +426,51 @@ describe('no-plain-secrets', () => {
 
   it('does not take a pointer-named variable holding a raw value as a reference', () => {
     expect(noPlainSecrets.check(withEnv({ OPENAI_API_KEY_PARAM: 'sk-live-123' }), context)).toHaveLength(1);
+  });
+});
+
+describe('dashboard-coverage', () => {
+  const service = template({
+    Worker: fn('svc-dev-worker'),
+    Queue: queue({
+      QueueName: 'svc-dev-work',
+      RedrivePolicy: { deadLetterTargetArn: getAtt('Dlq', 'Arn'), maxReceiveCount: 3 },
+    }),
+    Dlq: queue({ QueueName: 'svc-dev-work-dlq', MessageRetentionPeriod: 1209600 }),
+  });
+  const foundation = (...names: string[]) =>
+    template({
+      Dashboard: {
+        Type: 'AWS::CloudWatch::Dashboard',
+        Properties: {
+          DashboardName: 'offload-dev',
+          DashboardBody: sub(
+            JSON.stringify({
+              widgets: [{ type: 'metric', properties: { region: '${AWS::Region}', metrics: names } }],
+            }),
+          ),
+        },
+      },
+    });
+
+  it('flags a DLQ, queue or function of any service missing from the dashboard body', () => {
+    // 'svc-dev-work' is a prefix of the DLQ's name, which must not count as showing the DLQ.
+    const violations = dashboardCoverage(foundation('svc-dev-work'), [foundation(), service]);
+    expect(violations.map((v) => v.message)).toEqual([
+      'DLQ svc-dev-work-dlq is not on the dashboard',
+      'function svc-dev-worker is not on the dashboard',
+    ]);
+  });
+
+  it('flags a foundation template without a dashboard', () => {
+    expect(dashboardCoverage(template({}), [service])).toEqual([
+      expect.objectContaining({ message: 'no AWS::CloudWatch::Dashboard' }),
+    ]);
+  });
+
+  it('accepts a dashboard naming every queue, DLQ and function', () => {
+    const all = foundation('svc-dev-work', 'svc-dev-work-dlq', 'svc-dev-worker');
+    expect(dashboardCoverage(all, [all, service])).toEqual([]);
   });
 });
 

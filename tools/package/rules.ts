@@ -574,6 +574,42 @@ export const RULES: Rule[] = [
   noPlainSecrets,
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Across the stage's templates
+// ---------------------------------------------------------------------------------------------
+
+export const DASHBOARD_COVERAGE = 'dashboard-coverage';
+
+/**
+ * The stage's dashboard, a resource of the foundation service's template, shows every queue, DLQ
+ * and function of every service's template, found by name (a JSON string) in its body. A queue or
+ * function added without the dashboard knowing it is a violation.
+ */
+export function dashboardCoverage(foundation: Template, services: Template[]): Violation[] {
+  const dashboards = resourcesOfType(foundation, 'AWS::CloudWatch::Dashboard');
+  if (dashboards.length === 0) {
+    return [violation(DASHBOARD_COVERAGE, '(template)', 'no AWS::CloudWatch::Dashboard')];
+  }
+  const body = dashboards.map(([, dashboard]) => render(props(dashboard).DashboardBody)).join('\n');
+  const shown = (name: unknown) => typeof name === 'string' && body.includes(JSON.stringify(name));
+  const found: Violation[] = [];
+  for (const template of services) {
+    const dlqs = deadLetterQueues(template);
+    for (const [id, queue] of resourcesOfType(template, 'AWS::SQS::Queue')) {
+      const name = props(queue).QueueName;
+      const what = dlqs.has(id) ? 'DLQ' : 'queue';
+      if (!shown(name))
+        found.push(violation(DASHBOARD_COVERAGE, id, `${what} ${render(name)} is not on the dashboard`));
+    }
+    for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      const name = props(fn).FunctionName;
+      if (!shown(name))
+        found.push(violation(DASHBOARD_COVERAGE, id, `function ${render(name)} is not on the dashboard`));
+    }
+  }
+  return found;
+}
+
 export function checkTemplate(template: Template, context: RuleContext, rules: Rule[] = RULES): Violation[] {
   return rules.flatMap((rule) => rule.check(template, context));
 }

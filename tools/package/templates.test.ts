@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { discoverServices, ROOT } from '../local-stack/services';
-import { allowListEntryFor, policyStatements, RULES, WILDCARD_ALLOW_LIST, type Template } from './rules';
+import {
+  allowListEntryFor,
+  dashboardCoverage,
+  policyStatements,
+  render,
+  RULES,
+  WILDCARD_ALLOW_LIST,
+  type Template,
+} from './rules';
 import { readPackagedTemplate, type PackagedService } from './templates';
 
 // Reads what `npm run package` wrote; never packages itself (npm test packages first).
@@ -41,6 +49,24 @@ describe('the wildcard allow-list', () => {
       expect(used).toBe(true);
     },
   );
+});
+
+describe(`the stage dashboard (a ${FOUNDATION} resource)`, () => {
+  it('is named offload-<stage> and its body is a dashboard', () => {
+    const { template, stage } = load(FOUNDATION);
+    const dashboards = Object.values(template.Resources).filter(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]?.Properties?.DashboardName).toBe(`offload-${stage}`);
+    const body = JSON.parse(render(dashboards[0]?.Properties?.DashboardBody)) as { widgets: unknown[] };
+    expect(body.widgets.length).toBeGreaterThan(0);
+  });
+
+  it('shows every queue, DLQ and function of every service', () => {
+    const templates = services.map((service) => load(service.name).template);
+    expect(dashboardCoverage(load(FOUNDATION).template, templates)).toEqual([]);
+  });
 });
 
 describe('serverless-compose.yml', () => {

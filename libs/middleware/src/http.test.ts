@@ -1,8 +1,10 @@
+import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { NotFoundError } from '@offload/errors';
 import { httpApi } from './http';
+import { correlationIdOf, logger } from './logger';
 import { json } from './response';
-import { httpEvent, lambdaContext } from './testEvents';
+import { captureLogs, httpEvent, lambdaContext } from './testEvents';
 
 const schema = z.strictObject({ name: z.string().min(1), size: z.number().int().max(10) });
 
@@ -107,5 +109,28 @@ describe('httpApi stack', () => {
       error: { code: 'internal_error', message: 'Internal server error', request_id: 'req-1' },
     });
     expect(res.body).not.toContain('hunter2');
+  });
+
+  it("puts the invocation's correlation id on every log line of the request, and on a 500", async () => {
+    const broken = httpApi(async () => {
+      logger.info('Working');
+      throw new Error('boom');
+    });
+    const invoke = (awsRequestId: string) =>
+      broken(httpEvent(undefined), { awsRequestId, functionName: 'fn' } as Context);
+    const responses: { body?: string }[] = [];
+    const lines = await captureLogs(async () => {
+      responses.push(await invoke('lambda-7'));
+      responses.push(await invoke('lambda-8'));
+    });
+    // The Lambda request id, not API Gateway's (the event's requestContext.requestId is 'req-1').
+    expect(lines.map((line) => [line.message, line.correlation_id])).toEqual([
+      ['Working', 'lambda-7'],
+      ['Unhandled error', 'lambda-7'],
+      ['Working', 'lambda-8'],
+      ['Unhandled error', 'lambda-8'],
+    ]);
+    expect(responses.map((res) => bodyOf(res).error.request_id)).toEqual(['lambda-7', 'lambda-8']);
+    expect(correlationIdOf({ awsRequestId: 'lambda-7' })).toBe('lambda-7');
   });
 });

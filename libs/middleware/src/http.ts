@@ -8,7 +8,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { bodyLimit, validateBody } from './httpBody';
 import { httpErrorMapper } from './httpErrors';
-import { logger } from './logger';
+import { appendCorrelationId, logger } from './logger';
 import type { JsonResult } from './response';
 
 export interface HttpOptions<Body extends z.ZodType | undefined> {
@@ -35,7 +35,9 @@ function defaultOrigins(): string[] {
 /**
  * The HTTP API stack every endpoint uses. Order matters: `before` runs top to bottom, `onError`
  * bottom to top, so the error mapper answers first and CORS and security headers still decorate
- * error responses.
+ * error responses. Every log line of the request carries `correlation_id` (see correlationIdOf),
+ * the id a producer puts in its messages' traceId. Metrics are not flushed here: API Gateway's
+ * own metrics count requests, and no HTTP path records custom metrics.
  */
 export function httpApi<Body extends z.ZodType | undefined = undefined>(
   handler: HttpHandler<Body extends z.ZodType ? z.infer<Body> : undefined>,
@@ -45,6 +47,7 @@ export function httpApi<Body extends z.ZodType | undefined = undefined>(
     handler as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<JsonResult>,
   )
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(appendCorrelationId())
     .use(httpHeaderNormalizer())
     .use(httpSecurityHeaders())
     .use(httpCors({ origins: options.corsOrigins ?? defaultOrigins(), credentials: false }))

@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { HttpError, UnsupportedMediaTypeError, ValidationError } from '@offload/errors';
-import { logger } from './logger';
+import { correlationIdOf, logger } from './logger';
 import { json, type JsonResult } from './response';
 
 /** Middy's own HTTP errors (from @middy/util createError) carry statusCode and expose. */
@@ -21,8 +21,8 @@ function normalize(error: unknown): unknown {
 
 /**
  * The one HTTP error boundary: 4xx errors return their code, message and field details; anything
- * else is logged with its cause chain and answered with a generic 500 and the request id, so
- * internals never leak to callers.
+ * else is logged with its cause chain and answered with a generic 500 and the request id (the
+ * correlation id of its log lines), so internals never leak to callers.
  */
 export function httpErrorMapper(): middy.MiddlewareObj<unknown, JsonResult, Error, Context> {
   return {
@@ -38,7 +38,7 @@ export function httpErrorMapper(): middy.MiddlewareObj<unknown, JsonResult, Erro
         });
         return;
       }
-      const requestId = request.context.awsRequestId;
+      const requestId = correlationIdOf(request.context);
       logger.error('Unhandled error', { error: request.error as Error });
       request.response = json(500, {
         error: { code: 'internal_error', message: 'Internal server error', request_id: requestId },

@@ -2,22 +2,21 @@ import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { sendMessage } from '@offload/aws/sqs';
 import { envelope } from '@offload/messages';
-import { logger } from './logger';
 import { sqsWorker } from './sqs';
-import { lambdaContext, sqsRecord } from './testEvents';
+import { captureLogs, captureMetrics, lambdaContext, sqsRecord } from './testEvents';
 
 // The AWS edge only: sending to the DLQ is a network call.
 jest.mock('@offload/aws/sqs', () => ({ sendMessage: jest.fn(async () => 'dlq-message-id') }));
 const sendToDlq = jest.mocked(sendMessage);
 
 const schema = envelope('thing.done', '1', z.object({ n: z.number() }));
-const body = (n: number) =>
+const body = (n: number, traceId?: string) =>
   JSON.stringify({
     version: '1',
     type: 'thing.done',
     id: `m${n}`,
     data: { n },
-    metadata: { source: 'test' },
+    metadata: { source: 'test', ...(traceId && { traceId }) },
   });
 const event = (...records: ReturnType<typeof sqsRecord>[]): SQSEvent => ({ Records: records });
 
@@ -28,9 +27,10 @@ function worker(options: { fifo?: boolean; fail?: (n: number) => boolean; dlqNam
     fifo: options.fifo,
     dlqName: options.dlqName ?? 'things-dlq',
     maxReceiveCount: 3,
-    recordHandler: async (message) => {
+    recordHandler: async (message, { log }) => {
       calls.push(message.data.n);
       if (options.fail?.(message.data.n)) throw new Error(`thing ${message.data.n} broke`);
+      log.info('Thing handled', { n: message.data.n });
     },
   });
   return { calls, run: (e: SQSEvent) => handler(e, lambdaContext) };
@@ -82,36 +82,96 @@ describe('sqsWorker (standard queue)', () => {
   });
 
   it('never logs a failing record body', async () => {
-    const lines: string[] = [];
-    const spies = (['warn', 'info', 'error'] as const).map((level) =>
-      jest
-        .spyOn(logger, level)
-        .mockImplementation((...args: unknown[]) => void lines.push(JSON.stringify(args))),
-    );
     const { run } = worker({ fail: () => true });
     const withPrompt = body(1).replace('"n":1', '"n":1,"prompt":"my private prompt"');
-    await run(event(sqsRecord('a', withPrompt)));
-    spies.forEach((spy) => spy.mockRestore());
-    expect(lines.join('\n')).toContain('"message_id":"a"');
-    expect(lines.join('\n')).not.toContain('private prompt');
+    const lines = await captureLogs(() => run(event(sqsRecord('a', withPrompt))));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        message: 'Record failed; it stays on the queue for a retry',
+        message_id: 'a',
+      }),
+    );
+    expect(JSON.stringify(lines)).not.toContain('private prompt');
+  });
+
+  it("logs each message's traceId as correlation_id on every line about it", async () => {
+    const { run } = worker({ fail: (n) => n === 2 });
+    const lines = await captureLogs(() =>
+      run(
+        event(
+          sqsRecord('a', body(1, 'trace-a')),
+          sqsRecord('b', body(2, 'trace-b')),
+          sqsRecord('c', body(3)),
+        ),
+      ),
+    );
+    const about = (id: string) => lines.filter((line) => line.message_id === id);
+    expect(about('a').map((line) => [line.message, line.correlation_id])).toEqual([
+      ['Thing handled', 'trace-a'],
+    ]);
+    expect(about('b').map((line) => [line.message, line.correlation_id])).toEqual([
+      ['Record failed; it stays on the queue for a retry', 'trace-b'],
+    ]);
+    expect(about('c')).toEqual([expect.not.objectContaining({ correlation_id: expect.anything() })]);
+  });
+
+  it('counts a batch exactly: processed, failed for a retry, retried, dead-lettered, and each duration', async () => {
+    const { run } = worker({ fail: (n) => n === 2 });
+    const flushed = await captureMetrics(() =>
+      run(
+        event(
+          sqsRecord('ok', body(1)),
+          sqsRecord('retry', body(2), { receiveCount: 2 }),
+          sqsRecord('poison', 'not json'),
+        ),
+      ),
+    );
+    expect(flushed).toHaveLength(1);
+    const [emf] = flushed;
+    expect(emf).toMatchObject({
+      RecordsProcessed: 1,
+      RecordsFailed: 1,
+      RecordsRetried: 1,
+      RecordsDeadLettered: 1,
+      function_name: 'fn',
+    });
+    expect(emf?.RecordDuration).toEqual([expect.any(Number), expect.any(Number), expect.any(Number)]);
+    const [directive] = emf!._aws.CloudWatchMetrics;
+    expect(directive?.Namespace).toBe('Offload');
+    expect(directive?.Dimensions).toEqual([['service', 'function_name']]);
+    expect(directive?.Metrics).toContainEqual({ Name: 'RecordDuration', Unit: 'Milliseconds' });
+    expect(directive?.Metrics).toContainEqual({ Name: 'RecordsDeadLettered', Unit: 'Count' });
+  });
+
+  it('counts a record whose DLQ send failed as failed, not dead-lettered', async () => {
+    sendToDlq.mockRejectedValueOnce(new Error('DLQ unavailable'));
+    const { run } = worker();
+    const [emf] = await captureMetrics(() => run(event(sqsRecord('a', 'not json'))));
+    expect(emf).toMatchObject({ RecordsProcessed: 0, RecordsFailed: 1, RecordsDeadLettered: 0 });
   });
 });
 
 describe('sqsWorker (FIFO queue)', () => {
   it('stops a group at its first failure and reports it and the rest of that group only', async () => {
     const { run, calls } = worker({ fifo: true, fail: (n) => n === 12 });
-    const res = await run(
-      event(
-        sqsRecord('A1', body(11), { groupId: 'A' }),
-        sqsRecord('B1', body(21), { groupId: 'B' }),
-        sqsRecord('A2', body(12), { groupId: 'A' }),
-        sqsRecord('A3', body(13), { groupId: 'A' }),
-        sqsRecord('B2', body(22), { groupId: 'B' }),
-      ),
-    );
+    let res: unknown;
+    const [emf] = await captureMetrics(async () => {
+      res = await run(
+        event(
+          sqsRecord('A1', body(11), { groupId: 'A' }),
+          sqsRecord('B1', body(21), { groupId: 'B' }),
+          sqsRecord('A2', body(12), { groupId: 'A' }),
+          sqsRecord('A3', body(13), { groupId: 'A' }),
+          sqsRecord('B2', body(22), { groupId: 'B' }),
+        ),
+      );
+    });
     expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: 'A2' }, { itemIdentifier: 'A3' }] });
     expect(calls.filter((n) => n < 20)).toEqual([11, 12]);
     expect(calls.filter((n) => n > 20)).toEqual([21, 22]);
+    // The skipped A3 counts as failed (it stays on the queue) but was never attempted, so no duration.
+    expect(emf).toMatchObject({ RecordsProcessed: 3, RecordsFailed: 2, RecordsDeadLettered: 0 });
+    expect(emf?.RecordDuration).toHaveLength(4);
   });
 
   it('carries on with the group after moving an exhausted record to the DLQ', async () => {

@@ -6,14 +6,15 @@ import type * as z from 'zod';
 import { sendMessage } from '@offload/aws/sqs';
 import { describeError, OffloadError, PoisonMessageError } from '@offload/errors';
 import { parseMessage } from '@offload/messages';
-import { logger, type Logger } from './logger';
+import { logger, traceIdOf, type Logger } from './logger';
+import { flushMetrics, metrics, MetricUnit, recordCounts } from './metrics';
 
 export interface RecordContext {
   messageId: string;
   /** 1 on first delivery; from the record's ApproximateReceiveCount. */
   receiveCount: number;
   groupId?: string;
-  /** A child logger whose every line carries this message's id. */
+  /** A child logger whose every line carries this message's id (and traceId as `correlation_id`). */
   log: Logger;
 }
 
@@ -34,7 +35,12 @@ export interface SqsWorkerOptions<Schema extends z.ZodType> {
 /** A FIFO record not attempted because an earlier record of its group failed in this batch. */
 export class SkippedAfterFailureError extends OffloadError {}
 
-type Settled = PromiseSettledResult<void>;
+/** What became of a record that did not stay on the queue. */
+type Outcome = 'processed' | 'dead-lettered';
+type Settled = PromiseSettledResult<Outcome>;
+
+/** Each record's child logger, so the stack's own lines about a record carry its correlation id. */
+const recordLogs = new WeakMap<SQSRecord, Logger>();
 
 function receiveCountOf(record: SQSRecord): number {
   return Number(record.attributes.ApproximateReceiveCount) || 1;
@@ -60,34 +66,60 @@ async function moveToDlq(dlqName: string, record: SQSRecord, kind: 'poison' | 'e
 /**
  * Builds the per-record pipeline: parse (poison on failure), run the handler, and decide what a
  * failure means. Poison goes to the DLQ at once; a failure on the last allowed receive goes there
- * with its reason too (redrive would move it without one); anything else is retried.
+ * with its reason too (redrive would move it without one); anything else is retried. Once the
+ * message is parsed, its `metadata.traceId` is on every log line about it as `correlation_id`.
  */
 function recordProcessor<Schema extends z.ZodType>(options: SqsWorkerOptions<Schema>) {
-  return async (record: SQSRecord): Promise<void> => {
+  return async (record: SQSRecord): Promise<Outcome> => {
+    const started = performance.now();
     const context: RecordContext = {
       messageId: record.messageId,
       receiveCount: receiveCountOf(record),
       groupId: record.attributes.MessageGroupId,
       log: logger.createChild({ persistentKeys: { message_id: record.messageId } }),
     };
+    recordLogs.set(record, context.log);
     try {
       const message = parseMessage(record.body, options.schema);
+      const traceId = traceIdOf(message);
+      if (traceId) context.log.setCorrelationId(traceId);
       await options.recordHandler(message, context);
+      return 'processed';
     } catch (error) {
       const poison = error instanceof PoisonMessageError;
       if (!poison && context.receiveCount < options.maxReceiveCount) throw error;
       const kind = poison ? 'poison' : 'exhausted';
       const reason = await moveToDlq(options.dlqName, record, kind, error);
       context.log.error('Message moved to DLQ', { kind, reason, receive_count: context.receiveCount });
+      return 'dead-lettered';
+    } finally {
+      metrics.addMetric('RecordDuration', MetricUnit.Milliseconds, performance.now() - started);
     }
   };
+}
+
+/**
+ * The batch's counts, exact and always recorded (zeros included): every record is processed,
+ * dead-lettered by the worker, or failed (left on the queue for a retry, FIFO records skipped
+ * behind a failure included); retried counts the records on their second or later receive,
+ * whatever became of them.
+ */
+function recordBatchMetrics(records: SQSRecord[], settled: Settled[]) {
+  const outcomes = settled.map((result) => (result.status === 'fulfilled' ? result.value : 'failed'));
+  const count = (outcome: string) => outcomes.filter((candidate) => candidate === outcome).length;
+  recordCounts({
+    RecordsProcessed: count('processed'),
+    RecordsFailed: count('failed'),
+    RecordsRetried: records.filter((record) => receiveCountOf(record) > 1).length,
+    RecordsDeadLettered: count('dead-lettered'),
+  });
 }
 
 /**
  * FIFO: records of one group run in order and stop at the first failure, which reports that
  * record and every later one of its group as failed; other groups in the batch carry on.
  */
-async function processFifo(records: SQSRecord[], process: (record: SQSRecord) => Promise<void>) {
+async function processFifo(records: SQSRecord[], process: (record: SQSRecord) => Promise<Outcome>) {
   const settled: Settled[] = new Array(records.length);
   const groups = new Map<string, number[]>();
   records.forEach((record, index) => {
@@ -106,8 +138,7 @@ async function processFifo(records: SQSRecord[], process: (record: SQSRecord) =>
           continue;
         }
         try {
-          await process(records[index]!);
-          settled[index] = { status: 'fulfilled', value: undefined };
+          settled[index] = { status: 'fulfilled', value: await process(records[index]!) };
         } catch (reason) {
           failed = true;
           settled[index] = { status: 'rejected', reason };
@@ -121,22 +152,31 @@ async function processFifo(records: SQSRecord[], process: (record: SQSRecord) =>
 /**
  * The SQS stack every worker uses: a throwing `recordHandler` per message in, `batchItemFailures`
  * out (functions set `functionResponseType: ReportBatchItemFailures`). A failing record never
- * fails the batch, and failure logs carry the message id and reason only, never the body.
+ * fails the batch, and failure logs carry the message id and reason only, never the body. Each
+ * batch records RecordsProcessed, RecordsFailed, RecordsRetried, RecordsDeadLettered and one
+ * RecordDuration per attempted record, flushed at the end of the invocation.
  */
 export function sqsWorker<Schema extends z.ZodType>(options: SqsWorkerOptions<Schema>) {
   const process = recordProcessor(options);
-  const handler = async (event: SQSEvent): Promise<Settled[]> =>
-    options.fifo ? processFifo(event.Records, process) : Promise.allSettled(event.Records.map(process));
+  const handler = async (event: SQSEvent): Promise<Settled[]> => {
+    const settled = options.fifo
+      ? await processFifo(event.Records, process)
+      : await Promise.allSettled(event.Records.map(process));
+    recordBatchMetrics(event.Records, settled);
+    return settled;
+  };
 
   return middy<SQSEvent, SQSBatchResponse, Error, Context>(
     handler as unknown as (event: SQSEvent) => Promise<SQSBatchResponse>,
   )
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(flushMetrics())
     .use(
       sqsPartialBatchFailure({
         logger: (reason: unknown, record: SQSRecord) => {
-          const log = reason instanceof SkippedAfterFailureError ? logger.info : logger.warn;
-          log.call(logger, 'Record failed; it stays on the queue for a retry', {
+          const log = recordLogs.get(record) ?? logger;
+          const level = reason instanceof SkippedAfterFailureError ? 'info' : 'warn';
+          log[level]('Record failed; it stays on the queue for a retry', {
             message_id: record.messageId,
             receive_count: receiveCountOf(record),
             reason: describeError(reason),

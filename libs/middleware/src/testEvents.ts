@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEventV2, Context, SQSRecord } from 'aws-lambda';
+import { logger } from './logger';
+import { metrics } from './metrics';
 
-// Event factories shared by this library's tests.
+// Event factories and output captures shared by this library's tests.
 
 export const lambdaContext = { awsRequestId: 'req-1', functionName: 'fn' } as Context;
 
@@ -44,4 +46,54 @@ export function sqsRecord(
     eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
     awsRegion: 'us-east-1',
   };
+}
+
+/**
+ * Runs `action` with the shared logger at INFO (unit tests keep it silent) and returns the JSON
+ * lines it printed, as the function's log would hold them. Child loggers created meanwhile inherit
+ * the level; injectLambdaContext would restore the initial level on every invocation (its debug
+ * sampling refresh, which these tests do not use), so that refresh is paused meanwhile.
+ */
+export async function captureLogs(action: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const chunks: string[] = [];
+  const capture = (chunk: unknown) => (chunks.push(String(chunk)), true);
+  const spies = [
+    ...[process.stdout, process.stderr].map((stream) =>
+      jest.spyOn(stream, 'write').mockImplementation(capture),
+    ),
+    jest.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined),
+  ];
+  const level = logger.getLevelName();
+  logger.setLogLevel('INFO');
+  try {
+    await action();
+  } finally {
+    logger.setLogLevel(level);
+    spies.forEach((spy) => spy.mockRestore());
+  }
+  return chunks
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+export type EmfDocument = ReturnType<typeof metrics.serializeMetrics>;
+
+/**
+ * Runs `action` and returns every EMF document the stacks flushed meanwhile, as they would be
+ * printed (unit tests set POWERTOOLS_METRICS_DISABLED, so nothing is printed).
+ */
+export async function captureMetrics(action: () => Promise<unknown>): Promise<EmfDocument[]> {
+  const flushed: EmfDocument[] = [];
+  const publish = metrics.publishStoredMetrics.bind(metrics);
+  const spy = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+    if (metrics.hasStoredMetrics()) flushed.push(metrics.serializeMetrics());
+    return publish();
+  });
+  try {
+    await action();
+  } finally {
+    spy.mockRestore();
+  }
+  return flushed;
 }

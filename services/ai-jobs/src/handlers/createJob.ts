@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@offload/errors';
 import { createJobBodySchema, JOB_BODY_MAX_BYTES } from '@offload/messages';
-import { httpApi, identify, json, parseCallers } from '@offload/middleware';
+import { correlationIdOf, httpApi, identify, json, logger, parseCallers } from '@offload/middleware';
 import { dynamoControls } from '../adapters/dynamoControls';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { snsJobPublisher } from '../adapters/snsJobPublisher';
@@ -20,7 +20,10 @@ const deps = {
 };
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
-/** POST /jobs: who is asking, validate, record `queued`, publish, answer 202 with where to poll. */
+/**
+ * POST /jobs: who is asking, validate, record `queued`, publish, answer 202 with where to poll. The
+ * request's traceId is this request's correlation id; the processor passes it on to the result.
+ */
 export const handler = httpApi(
   async (event, context) => {
     const caller = identify(callers, event.headers);
@@ -31,7 +34,8 @@ export const handler = httpApi(
       ]);
     }
     try {
-      const { job, replayed } = await submitJob(deps, caller, event.body, key, context.awsRequestId);
+      const { job, replayed } = await submitJob(deps, caller, event.body, key, correlationIdOf(context));
+      logger.info('Job accepted', { job_id: job.job_id, priority: job.priority, replayed });
       return json(
         202,
         { job_id: job.job_id, status: job.status },

@@ -119,6 +119,27 @@ describe('processJob and recordResult', () => {
     expect(await deps.store.get(message.data.job_id)).toMatchObject({ status: 'succeeded', progress: 1 });
   });
 
+  it("passes the request's traceId on to its result, succeeded or failed", async () => {
+    const deps = setup();
+    await submitJob(deps, alice, body, undefined, 'trace-7');
+    const ok = deps.publisher.published.at(-1)!;
+    await submitJob(deps, alice, { type: 'completion', config: { prompt: 'hi' } }, undefined, 'trace-8');
+    const failing = deps.publisher.published.at(-1)!;
+    const results = new MemoryResults();
+    await processJob({ store: deps.store, llm: new ScriptedLlm(), results, clock: deps.clock }, ok, {
+      isLast: false,
+    });
+    await expect(
+      processJob({ store: deps.store, llm: new ScriptedLlm(5), results, clock: deps.clock }, failing, {
+        isLast: true,
+      }),
+    ).rejects.toThrow('503');
+    expect(results.sent.map((result) => [result.data.status, result.metadata.traceId])).toEqual([
+      ['succeeded', 'trace-7'],
+      ['failed', 'trace-8'],
+    ]);
+  });
+
   it('does not run a finished job again when its request is redelivered', async () => {
     const deps = setup();
     const message = await requested(deps);

@@ -1,4 +1,4 @@
-import { logger, scheduled } from '@offload/middleware';
+import { logger, recordCounts, scheduled } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { provider, takeBackoffs } from '../adapters/provider';
 import { pollerConfig, tables } from '../config';
@@ -33,5 +33,14 @@ export const handler = scheduled(async (_event, context) => {
   );
   const line = { ...stats, backoffs: takeBackoffs(), durationMs: Date.now() - started };
   logger.info('Batch poll run', line);
+  recordCounts({
+    JobsPolled: line.jobsPolled,
+    ItemsPolled: line.itemsPolled,
+    ItemsUpdated: line.itemsUpdated,
+    JobsResolved: line.jobsResolved,
+    PollErrors: line.errors,
+    ItemsDeferred: line.deferred,
+    ProviderBackoffs: line.backoffs,
+  });
   return line;
 });

@@ -94,13 +94,17 @@ export interface PublishReport extends SendSummary {
 /**
  * The podcast scheduler: only discovers due podcasts and publishes one versioned
  * `podcast_generation` message each. It generates nothing; a podcast whose message failed to send
- * is still due and is found again next run.
+ * is still due and is found again next run. `traceId` (the run's correlation id) goes into every
+ * message, so the generator's lines for them carry it.
  */
-export async function schedulePodcasts(deps: {
-  podcasts: PodcastStore;
-  publisher: Publisher<PodcastGenerationV1>;
-  clock: Clock;
-}): Promise<PublishReport> {
+export async function schedulePodcasts(
+  deps: {
+    podcasts: PodcastStore;
+    publisher: Publisher<PodcastGenerationV1>;
+    clock: Clock;
+  },
+  traceId?: string,
+): Promise<PublishReport> {
   const due = await deps.podcasts.listDue(today(deps.clock));
   const summary = await deps.publisher.send(
     due.map((podcast) => ({
@@ -112,18 +116,21 @@ export async function schedulePodcasts(deps: {
         frequency: podcast.frequency,
         latestEpisodeDate: podcast.latestEpisodeDate,
       },
-      metadata: { retryCount: 0, source: 'podcast_scheduler' },
+      metadata: { retryCount: 0, source: 'podcast_scheduler', ...(traceId && { traceId }) },
     })),
   );
   return { found: due.length, ...summary };
 }
 
-/** The episode checker: finds `pending` episodes and publishes one `episode_processing` each. */
-export async function checkEpisodes(deps: {
-  episodes: EpisodeStore;
-  publisher: Publisher<EpisodeProcessingV1>;
-  clock: Clock;
-}): Promise<PublishReport> {
+/** The episode checker: finds `pending` episodes and publishes one `episode_processing` each (traceId as above). */
+export async function checkEpisodes(
+  deps: {
+    episodes: EpisodeStore;
+    publisher: Publisher<EpisodeProcessingV1>;
+    clock: Clock;
+  },
+  traceId?: string,
+): Promise<PublishReport> {
   const pending = await deps.episodes.listPending();
   const timestamp = deps.clock.now().toISOString();
   const summary = await deps.publisher.send(
@@ -131,7 +138,7 @@ export async function checkEpisodes(deps: {
       version: '1.0',
       type: 'episode_processing',
       data: { episodeId: episode.episodeId, podcastId: episode.podcastId, status: episode.status, timestamp },
-      metadata: { retryCount: 0, source: 'episode_checker' },
+      metadata: { retryCount: 0, source: 'episode_checker', ...(traceId && { traceId }) },
     })),
   );
   return { found: pending.length, ...summary };

@@ -1,5 +1,5 @@
 import type { PodcastGenerationV1 } from '@offload/messages';
-import { httpApi, json, logger, scheduled } from '@offload/middleware';
+import { correlationIdOf, httpApi, json, logger, recordCounts, scheduled } from '@offload/middleware';
 import { dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
 import { sqsPublisher } from '../adapters/sqsPublisher';
 import { queues, tables } from '../config';
@@ -11,14 +11,19 @@ const deps = {
   clock: { now: () => new Date() },
 };
 
-async function run() {
-  const report = await schedulePodcasts(deps);
+/** One run; every message it sends carries `traceId` (the run's correlation id). */
+async function run(traceId: string) {
+  const report = await schedulePodcasts(deps, traceId);
   logger.info('Podcast scheduler run', { ...report });
   return report;
 }
 
 /** On its EventBridge schedule: publish one generation message per due podcast. */
-export const scheduledHandler = scheduled(run);
+export const scheduledHandler = scheduled(async (_event, context) => {
+  const report = await run(correlationIdOf(context));
+  recordCounts({ WorkFound: report.found, MessagesSent: report.sent, MessagesNotSent: report.failed });
+  return report;
+});
 
 /** POST /podcasts/schedule: the same run on demand; answers at once with the counts. */
-export const httpHandler = httpApi(async () => json(202, await run()));
+export const httpHandler = httpApi(async (_event, context) => json(202, await run(correlationIdOf(context))));

@@ -43,11 +43,11 @@ describe('schedulePodcasts', () => {
   it('publishes one v1.0 podcast_generation message per due podcast and reports counts', async () => {
     const podcasts = await podcastsDueAndNot();
     const publisher = new MemoryPublisher<PodcastGenerationV1>();
-    const report = await schedulePodcasts({ podcasts, publisher, clock });
+    const report = await schedulePodcasts({ podcasts, publisher, clock }, 'run-1');
     expect(report).toEqual({ found: 1, sent: 1, failed: 0, batches: 1 });
     expect(podcastGenerationV1.parse(publisher.sent[0])).toMatchObject({
       data: { podcastId: id(1), latestEpisodeDate: '2026-11-17' },
-      metadata: { retryCount: 0, source: 'podcast_scheduler' },
+      metadata: { retryCount: 0, source: 'podcast_scheduler', traceId: 'run-1' },
     });
   });
 });
@@ -64,13 +64,16 @@ describe('checkEpisodes', () => {
       status: 'processed',
     });
     const publisher = new MemoryPublisher<EpisodeProcessingV1>();
-    expect(await checkEpisodes({ episodes, publisher, clock })).toEqual({
+    expect(await checkEpisodes({ episodes, publisher, clock }, 'run-2')).toEqual({
       found: 1,
       sent: 1,
       failed: 0,
       batches: 1,
     });
-    expect(episodeProcessingV1.parse(publisher.sent[0]).data.episodeId).toBe('a');
+    expect(episodeProcessingV1.parse(publisher.sent[0])).toMatchObject({
+      data: { episodeId: 'a' },
+      metadata: { source: 'episode_checker', traceId: 'run-2' },
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTaskBodySchema, TASK_BODY_MAX_BYTES } from '@offload/messages';
-import { httpApi, json } from '@offload/middleware';
+import { correlationIdOf, httpApi, json, logger } from '@offload/middleware';
 import { dynamoTaskStore } from '../adapters/dynamoTaskStore';
 import { sqsTaskQueue } from '../adapters/sqsTaskQueue';
 import { config } from '../config';
@@ -13,10 +13,14 @@ const deps = {
   newId: randomUUID,
 };
 
-/** POST /tasks: validate and sanitize, record as queued, enqueue, answer 202 with where to poll. */
+/**
+ * POST /tasks: validate and sanitize, record as queued, enqueue, answer 202 with where to poll. The
+ * message's traceId is this request's correlation id, so the processor's lines carry it too.
+ */
 export const handler = httpApi(
   async (event, context) => {
-    const task = await submitTask(deps, event.body, context.awsRequestId);
+    const task = await submitTask(deps, event.body, correlationIdOf(context));
+    logger.info('Task accepted', { task_id: task.task_id });
     return json(202, { task_id: task.task_id, status: task.status }, { location: `/tasks/${task.task_id}` });
   },
   { body: createTaskBodySchema, maxBodyBytes: TASK_BODY_MAX_BYTES },
