@@ -187,3 +187,18 @@ describe('sqsWorker (FIFO queue)', () => {
     expect(sendToDlq.mock.calls[0]?.[1]).toMatchObject({ groupId: 'g', deduplicationId: 'a' });
   });
 });
+
+describe('sqsWorker record context', () => {
+  it('tells each record how long its invocation has left, or Infinity where the runtime does not say', async () => {
+    const seen: number[] = [];
+    const handler = sqsWorker({
+      schema,
+      dlqName: 'things-dlq',
+      maxReceiveCount: 3,
+      recordHandler: async (_message, { remainingTimeMs }) => void seen.push(remainingTimeMs()),
+    });
+    await handler(event(sqsRecord('a', body(1))), { ...lambdaContext, getRemainingTimeInMillis: () => 1234 });
+    await handler(event(sqsRecord('b', body(2))), lambdaContext);
+    expect(seen).toEqual([1234, Number.POSITIVE_INFINITY]);
+  });
+});

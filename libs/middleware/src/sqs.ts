@@ -16,6 +16,8 @@ export interface RecordContext {
   groupId?: string;
   /** A child logger whose every line carries this message's id (and traceId as `correlation_id`). */
   log: Logger;
+  /** Milliseconds before the invocation times out; Infinity where the runtime does not say. */
+  remainingTimeMs(): number;
 }
 
 export type RecordHandler<Message> = (message: Message, context: RecordContext) => Promise<void>;
@@ -70,13 +72,17 @@ async function moveToDlq(dlqName: string, record: SQSRecord, kind: 'poison' | 'e
  * message is parsed, its `metadata.traceId` is on every log line about it as `correlation_id`.
  */
 function recordProcessor<Schema extends z.ZodType>(options: SqsWorkerOptions<Schema>) {
-  return async (record: SQSRecord): Promise<Outcome> => {
+  return async (record: SQSRecord, lambda: Context): Promise<Outcome> => {
     const started = performance.now();
     const context: RecordContext = {
       messageId: record.messageId,
       receiveCount: receiveCountOf(record),
       groupId: record.attributes.MessageGroupId,
       log: logger.createChild({ persistentKeys: { message_id: record.messageId } }),
+      remainingTimeMs: () =>
+        typeof lambda.getRemainingTimeInMillis === 'function'
+          ? lambda.getRemainingTimeInMillis()
+          : Number.POSITIVE_INFINITY,
     };
     recordLogs.set(record, context.log);
     try {
@@ -158,16 +164,17 @@ async function processFifo(records: SQSRecord[], process: (record: SQSRecord) =>
  */
 export function sqsWorker<Schema extends z.ZodType>(options: SqsWorkerOptions<Schema>) {
   const process = recordProcessor(options);
-  const handler = async (event: SQSEvent): Promise<Settled[]> => {
+  const handler = async (event: SQSEvent, lambda: Context): Promise<Settled[]> => {
+    const run = (record: SQSRecord) => process(record, lambda);
     const settled = options.fifo
-      ? await processFifo(event.Records, process)
-      : await Promise.allSettled(event.Records.map(process));
+      ? await processFifo(event.Records, run)
+      : await Promise.allSettled(event.Records.map(run));
     recordBatchMetrics(event.Records, settled);
     return settled;
   };
 
   return middy<SQSEvent, SQSBatchResponse, Error, Context>(
-    handler as unknown as (event: SQSEvent) => Promise<SQSBatchResponse>,
+    handler as unknown as (event: SQSEvent, lambda: Context) => Promise<SQSBatchResponse>,
   )
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(flushMetrics())

@@ -68,6 +68,35 @@ export class TooManyRequestsError extends HttpError {
 /** The request came before its job record (or without one): retry, the write may still land. */
 export class JobNotFoundError extends OffloadError {}
 
+/** The job's work did not finish within its invocation's time: stopped before Lambda kills it. */
+export class JobDeadlineError extends OffloadError {}
+
+/**
+ * The time a job may run in an invocation with `remainingMs` left: a margin (10%, 1-10 s) stays
+ * for sending the result and reporting the batch, so a slow job fails with a reason instead of
+ * being killed without one.
+ */
+export function jobBudgetMs(remainingMs: number): number {
+  return remainingMs - Math.min(10_000, Math.max(1000, remainingMs * 0.1));
+}
+
+async function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<T> {
+  if (!Number.isFinite(budgetMs)) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new JobDeadlineError(`The job did not finish within its ${Math.round(budgetMs)} ms budget`)),
+      Math.max(0, budgetMs),
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const RATE_WINDOW_SECONDS = 60;
 
 function canonicalHash(body: CreateJobBody): string {
@@ -189,13 +218,14 @@ export type ProcessOutcome = 'sent' | 'already-finished';
 
 /**
  * Runs a requested job and sends its result to the response queue. A job that already finished
- * is not run again. A failure is retried by the queue; on the last attempt a `failed` result is
- * sent first, so the job ends failed with its error while the message goes on to the DLQ.
+ * is not run again. A failure (an LLM error, or running past `budgetMs`) is retried by the queue;
+ * on the last attempt a `failed` result is sent first, so the job ends failed with its error while
+ * the message goes on to the DLQ.
  */
 export async function processJob(
   deps: { store: JobStore; llm: Llm; results: ResultSender; clock: Clock },
   message: JobRequested,
-  attempt: { isLast: boolean },
+  attempt: { isLast: boolean; budgetMs?: number },
 ): Promise<ProcessOutcome> {
   const { job_id: jobId, job } = message.data;
   const started = await deps.store.start(jobId, deps.clock.now().toISOString());
@@ -216,8 +246,11 @@ export async function processJob(
   });
   let result: unknown;
   try {
-    result = await runJob(job, deps.llm, (progress) =>
-      deps.store.progress(jobId, progress, deps.clock.now().toISOString()),
+    result = await withinBudget(
+      runJob(job, deps.llm, (progress) =>
+        deps.store.progress(jobId, progress, deps.clock.now().toISOString()),
+      ),
+      attempt.budgetMs ?? Number.POSITIVE_INFINITY,
     );
   } catch (error) {
     if (attempt.isLast) {

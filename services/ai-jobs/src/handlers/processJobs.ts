@@ -4,7 +4,7 @@ import { sqsWorker } from '@offload/middleware';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { sqsResultSender } from '../adapters/sqsResultSender';
 import { tables, workerConfig } from '../config';
-import { processJob } from '../domain/jobs';
+import { jobBudgetMs, processJob } from '../domain/jobs';
 
 const config = { ...tables(), ...workerConfig() };
 const deps = {
@@ -23,8 +23,11 @@ export const handler = sqsWorker({
   schema: jobRequested,
   dlqName: config.REQUEST_DLQ_NAME,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  recordHandler: async (message, { receiveCount, log }) => {
-    const outcome = await processJob(deps, message, { isLast: receiveCount >= config.MAX_RECEIVE_COUNT });
+  recordHandler: async (message, { receiveCount, log, remainingTimeMs }) => {
+    const outcome = await processJob(deps, message, {
+      isLast: receiveCount >= config.MAX_RECEIVE_COUNT,
+      budgetMs: jobBudgetMs(remainingTimeMs()),
+    });
     log.info('Job processed', { job_id: message.data.job_id, outcome, receive_count: receiveCount });
   },
 });

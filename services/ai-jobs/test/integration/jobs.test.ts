@@ -143,6 +143,22 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
     expect(dead.attributes.failure_reason).toMatch(/500/);
   });
 
+  it('ends failed with the reason, not stuck processing, when the LLM outlasts the processor every time', async () => {
+    // The test stage gives the processor 5 s; every answer takes 6 s.
+    await stub('/_stub/config', { method: 'POST', body: { latencyMs: 6000 } });
+    const id = await submit({ type: 'completion', config: { prompt: `slow ${randomUUID()}` } });
+    const { job } = await watch(id, ALICE, 500);
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatch(/JobDeadlineError: The job did not finish within its \d+ ms budget/);
+
+    const dead = await waitFor('the request in the DLQ', async () => {
+      deadLetters.push(...(await drainQueue(REQUEST_DLQ)));
+      return deadLetters.find((m) => m.body.includes(id));
+    });
+    expect(dead.attributes).toMatchObject({ failure_kind: 'exhausted', receive_count: '3' });
+    expect(dead.attributes.failure_reason).toMatch(/JobDeadlineError/);
+  });
+
   it('finishes a paid caller’s job submitted behind 50 normal ones before most of them', async () => {
     // Each normal job makes 4 calls of 400 ms, so one batch of 10 outlasts the whole submission
     // and the backlog exists before the paid job arrives, however slow the machine is. POSTs go

@@ -4,6 +4,8 @@ import {
   getJobFor,
   IdempotencyKeyReusedError,
   JobNotFoundError,
+  JobDeadlineError,
+  jobBudgetMs,
   processJob,
   recordResult,
   submitJob,
@@ -195,6 +197,29 @@ describe('processJob and recordResult', () => {
       status: 'failed',
       error: 'Error: 503 upstream overloaded',
     });
+  });
+
+  it('stops a job that outruns its budget and, on the last attempt, ends it failed with the reason', async () => {
+    const deps = setup();
+    const message = await requested(deps, { type: 'completion', config: { prompt: 'slow' } });
+    const results = new MemoryResults();
+    const stuck = { complete: () => new Promise<string>(() => undefined) };
+    await expect(
+      processJob({ store: deps.store, llm: stuck, results, clock: deps.clock }, message, {
+        isLast: true,
+        budgetMs: 20,
+      }),
+    ).rejects.toBeInstanceOf(JobDeadlineError);
+    expect(results.sent[0]?.data).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/20 ms budget/),
+    });
+  });
+
+  it('leaves 10% of the remaining time, between 1 and 10 s, for the result', () => {
+    expect(jobBudgetMs(5000)).toBe(4000);
+    expect(jobBudgetMs(30_000)).toBe(27_000);
+    expect(jobBudgetMs(900_000)).toBe(890_000);
   });
 
   it('asks for a retry when the request arrives before its job record', async () => {
