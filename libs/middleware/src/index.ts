@@ -6,4 +6,10 @@ export { appendCorrelationId, correlationIdOf, logger, traceIdOf } from './logge
 export { flushMetrics, metrics, MetricUnit, recordCounts } from './metrics';
 export { json, type JsonResult } from './response';
 export { scheduled } from './schedule';
-export { sqsWorker, SkippedAfterFailureError, type RecordContext, type RecordHandler } from './sqs';
+export {
+  sqsWorker,
+  SkippedAfterFailureError,
+  type RecordContext,
+  type RecordHandler,
+  type RecordLog,
+} from './sqs';

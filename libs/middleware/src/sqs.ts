@@ -6,7 +6,7 @@ import type * as z from 'zod';
 import { sendMessage } from '@offload/aws/sqs';
 import { describeError, OffloadError, PoisonMessageError } from '@offload/errors';
 import { parseMessage } from '@offload/messages';
-import { logger, traceIdOf, type Logger } from './logger';
+import { logger, traceIdOf } from './logger';
 import { flushMetrics, metrics, MetricUnit, recordCounts } from './metrics';
 
 export interface RecordContext {
@@ -14,8 +14,8 @@ export interface RecordContext {
   /** 1 on first delivery; from the record's ApproximateReceiveCount. */
   receiveCount: number;
   groupId?: string;
-  /** A child logger whose every line carries this message's id (and traceId as `correlation_id`). */
-  log: Logger;
+  /** Logs with this message's id (and its traceId as `correlation_id`) on every line. */
+  log: RecordLog;
   /** Milliseconds before the invocation times out; Infinity where the runtime does not say. */
   remainingTimeMs(): number;
 }
@@ -34,6 +34,27 @@ export interface SqsWorkerOptions<Schema extends z.ZodType> {
   fifo?: boolean;
 }
 
+type LogFields = Record<string, unknown>;
+export interface RecordLog {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+/**
+ * The record's keys merged into each call on the shared logger. A Powertools child logger per
+ * record would do the same, but building one cost about 75 µs a record (measured by the bench),
+ * most of the stack's per-record cost.
+ */
+function recordLog(keys: LogFields): RecordLog {
+  const at =
+    (level: keyof RecordLog) =>
+    (message: string, fields: LogFields = {}) =>
+      logger[level](message, { ...keys, ...fields });
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
 /** A FIFO record not attempted because an earlier record of its group failed in this batch. */
 export class SkippedAfterFailureError extends OffloadError {}
 
@@ -42,7 +63,7 @@ type Outcome = 'processed' | 'dead-lettered';
 type Settled = PromiseSettledResult<Outcome>;
 
 /** Each record's child logger, so the stack's own lines about a record carry its correlation id. */
-const recordLogs = new WeakMap<SQSRecord, Logger>();
+const recordLogs = new WeakMap<SQSRecord, RecordLog>();
 
 function receiveCountOf(record: SQSRecord): number {
   return Number(record.attributes.ApproximateReceiveCount) || 1;
@@ -74,11 +95,12 @@ async function moveToDlq(dlqName: string, record: SQSRecord, kind: 'poison' | 'e
 function recordProcessor<Schema extends z.ZodType>(options: SqsWorkerOptions<Schema>) {
   return async (record: SQSRecord, lambda: Context): Promise<Outcome> => {
     const started = performance.now();
+    const keys: LogFields = { message_id: record.messageId };
     const context: RecordContext = {
       messageId: record.messageId,
       receiveCount: receiveCountOf(record),
       groupId: record.attributes.MessageGroupId,
-      log: logger.createChild({ persistentKeys: { message_id: record.messageId } }),
+      log: recordLog(keys),
       remainingTimeMs: () =>
         typeof lambda.getRemainingTimeInMillis === 'function'
           ? lambda.getRemainingTimeInMillis()
@@ -88,7 +110,7 @@ function recordProcessor<Schema extends z.ZodType>(options: SqsWorkerOptions<Sch
     try {
       const message = parseMessage(record.body, options.schema);
       const traceId = traceIdOf(message);
-      if (traceId) context.log.setCorrelationId(traceId);
+      if (traceId) keys.correlation_id = traceId;
       await options.recordHandler(message, context);
       return 'processed';
     } catch (error) {
