@@ -1,0 +1,258 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { build, type BuildOptions } from 'esbuild';
+import { functionEnv } from '../tools/local-stack/offline';
+import { cliEnv, discoverServices, ROOT, SERVERLESS_BIN } from '../tools/local-stack/services';
+import { esbuildOptions, providerNodeOptions, readService, type ServiceSpec } from './serverless';
+import { rowFromSamples, type BenchOptions, type Row } from './types';
+
+const GROUP = 'bundles';
+const execFileAsync = promisify(execFile);
+
+/** IAM service prefix -> the SDK v3 client a function with that permission needs. */
+const SDK_CLIENTS: Record<string, { pkg: string; client: string }> = {
+  dynamodb: { pkg: '@aws-sdk/client-dynamodb', client: 'DynamoDBClient' },
+  sqs: { pkg: '@aws-sdk/client-sqs', client: 'SQSClient' },
+  sns: { pkg: '@aws-sdk/client-sns', client: 'SNSClient' },
+  ssm: { pkg: '@aws-sdk/client-ssm', client: 'SSMClient' },
+  s3: { pkg: '@aws-sdk/client-s3', client: 'S3Client' },
+  events: { pkg: '@aws-sdk/client-eventbridge', client: 'EventBridgeClient' },
+  scheduler: { pkg: '@aws-sdk/client-scheduler', client: 'SchedulerClient' },
+  secretsmanager: { pkg: '@aws-sdk/client-secrets-manager', client: 'SecretsManagerClient' },
+  lambda: { pkg: '@aws-sdk/client-lambda', client: 'LambdaClient' },
+  states: { pkg: '@aws-sdk/client-sfn', client: 'SFNClient' },
+};
+
+/** Requires the bundle once in a fresh process and prints the milliseconds the require took. */
+const LOAD_SCRIPT = [
+  'const start = performance.now();',
+  'require(process.argv[1]);',
+  'process.stdout.write(String(performance.now() - start), () => process.exit(0));',
+].join('\n');
+
+interface Bundle {
+  file: string;
+  bytes: number;
+}
+
+interface Target {
+  bundle: Bundle;
+  env: NodeJS.ProcessEnv;
+  loads: number[];
+  /** Why requiring it failed (its rows are left out). */
+  failed?: string;
+}
+
+interface Measured {
+  service: string;
+  fn: string;
+  target: Target;
+  /** The bare handler it is compared with; one per client set. */
+  bare: { label: string; target: Target };
+}
+
+async function bundle(options: BuildOptions, outfile: string): Promise<Bundle> {
+  await build({ ...options, outfile, write: true, logLevel: 'silent' });
+  return { file: outfile, bytes: (await stat(outfile)).size };
+}
+
+/**
+ * Each function's environment as deployed at stage `local` (the stage that resolves without an
+ * AWS account), from `serverless print`: the handlers read their configuration at load time.
+ */
+async function functionEnvironments(service: ServiceSpec): Promise<Record<string, Record<string, string>>> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [SERVERLESS_BIN, 'print', '--stage', 'local', '--format', 'json'],
+    {
+      cwd: service.dir,
+      env: cliEnv(),
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  type Env = Record<string, unknown> | undefined;
+  const config = JSON.parse(stdout) as {
+    provider?: { environment?: Env };
+    functions?: Record<string, { environment?: Env }>;
+  };
+  const strings = (env: Env) =>
+    Object.fromEntries(
+      Object.entries(env ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
+  return Object.fromEntries(
+    Object.entries(config.functions ?? {}).map(([fn, spec]) => [
+      fn,
+      { ...strings(config.provider?.environment), ...strings(spec.environment) },
+    ]),
+  );
+}
+
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg, { paths: [ROOT] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function loadMs(target: Target): Promise<number> {
+  const { stdout } = await execFileAsync(process.execPath, ['-e', LOAD_SCRIPT, target.bundle.file], {
+    cwd: path.dirname(target.bundle.file),
+    env: target.env,
+    timeout: 60_000,
+  });
+  const ms = Number(stdout);
+  if (!Number.isFinite(ms)) throw new Error(`${target.bundle.file}: unexpected output ${stdout}`);
+  return ms;
+}
+
+/**
+ * Minified bundle size and cold module-load time of every function in every service, against a
+ * bare handler that only creates the SDK clients its IAM role lets it call. Bundles are built with
+ * the services' own esbuild settings; each load is a fresh `node` process requiring the bundle.
+ */
+export async function run(options: BenchOptions): Promise<Row[]> {
+  const loads = options.quick ? 3 : 7;
+  const dir = await mkdtemp(path.join(tmpdir(), 'offload-bench-'));
+  try {
+    // What every function process sees, locally and (in shape) on Lambda; nothing is called.
+    const runtimeEnv: NodeJS.ProcessEnv = {
+      ...functionEnv(
+        { sqs: 'http://127.0.0.1:9', sns: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9' },
+        { baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'bench' },
+      ),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+
+    const services: ServiceSpec[] = [];
+    for (const found of discoverServices()) {
+      try {
+        services.push(readService(found.name, found.dir));
+      } catch (error) {
+        console.warn(`${GROUP}: skipping ${found.name}: ${(error as Error).message}`);
+      }
+    }
+    options.log(`${GROUP}: reading each function's environment (serverless print)`);
+    const environments = await Promise.all(
+      services.map((service) =>
+        functionEnvironments(service).catch((error: unknown) => {
+          console.warn(
+            `${GROUP}: skipping ${service.name}: serverless print failed: ${(error as Error).message}`,
+          );
+          return undefined;
+        }),
+      ),
+    );
+
+    const builds = new Map<string, Promise<Bundle>>();
+    const bares = new Map<string, { label: string; target: Target }>();
+    const measured: Measured[] = [];
+    const leftOut = new Set<string>();
+    for (const [index, service] of services.entries()) {
+      const environment = environments[index];
+      if (!environment) continue;
+      const esbuild = esbuildOptions(service) as BuildOptions;
+      const nodeOptions = providerNodeOptions(service);
+      options.log(`${GROUP}: building ${service.name} (${service.functions.length} functions)`);
+      for (const fn of service.functions) {
+        try {
+          const outfile = path.join(dir, service.name, `${path.parse(fn.entry).name}.js`);
+          let built = builds.get(fn.entry);
+          if (!built) {
+            built = bundle({ ...esbuild, entryPoints: [fn.entry], absWorkingDir: service.dir }, outfile);
+            builds.set(fn.entry, built);
+          }
+          const env = { ...runtimeEnv, ...environment[fn.name] };
+          const target: Target = { bundle: await built, env, loads: [] };
+
+          const clients = fn.awsServices.flatMap((prefix) => {
+            const client = SDK_CLIENTS[prefix];
+            if (client && installed(client.pkg)) return [client];
+            // e.g. kms:Decrypt, which SSM uses on the function's behalf for SecureString parameters.
+            if (!leftOut.has(prefix))
+              console.warn(
+                `${GROUP}: no installed SDK client for ${prefix}:*, left out of the bare baselines`,
+              );
+            leftOut.add(prefix);
+            return [];
+          });
+          const label = clients.length
+            ? `bare ${clients.map(({ pkg }) => pkg.replace('@aws-sdk/', '')).join(' + ')}`
+            : 'bare (no SDK client)';
+          const key = `${label}|${nodeOptions}|${JSON.stringify(esbuild)}`;
+          let bare = bares.get(key);
+          if (!bare) {
+            const source = [
+              ...clients.map(({ pkg, client }) => `import { ${client} } from '${pkg}';`),
+              `const clients = [${clients.map(({ client }) => `new ${client}({})`).join(', ')}];`,
+              'export const handler = async () => ({ clients: clients.length });',
+            ].join('\n');
+            const file = path.join(dir, 'bare', `${bares.size}.js`);
+            const bareBundle = await bundle(
+              {
+                ...esbuild,
+                stdin: { contents: source, loader: 'ts', resolveDir: ROOT, sourcefile: 'bare.ts' },
+              },
+              file,
+            );
+            bare = {
+              label,
+              target: { bundle: bareBundle, env: { ...runtimeEnv, NODE_OPTIONS: nodeOptions }, loads: [] },
+            };
+            bares.set(key, bare);
+          }
+          measured.push({ service: service.name, fn: fn.name, target, bare });
+        } catch (error) {
+          console.warn(`${GROUP}: skipping ${service.name}/${fn.name}: ${(error as Error).message}`);
+        }
+      }
+    }
+
+    // Interleaved: every bundle once per round, so a slow spell hits all of them alike.
+    const targets = [
+      ...measured.map(({ target }) => target),
+      ...[...bares.values()].map(({ target }) => target),
+    ];
+    for (let round = 0; round < loads; round++) {
+      options.log(`${GROUP}: cold loads, round ${round + 1}/${loads} (${targets.length} bundles)`);
+      for (const target of targets.filter(({ failed }) => !failed)) {
+        try {
+          target.loads.push(await loadMs(target));
+        } catch (error) {
+          target.failed = (error as Error).message;
+        }
+      }
+    }
+
+    const kib = (bytes: number) => bytes / 1024;
+    const loaded = measured.filter(({ service, fn, target, bare }) => {
+      const failed = target.failed ?? bare.target.failed;
+      if (failed) console.warn(`${GROUP}: skipping ${service}/${fn}: its cold load failed: ${failed}`);
+      return !failed;
+    });
+    return loaded.flatMap(({ service, fn, target, bare }) => [
+      {
+        group: GROUP,
+        name: `${service}/${fn} size`,
+        value: kib(target.bundle.bytes),
+        unit: 'KiB',
+        baseline: bare.label,
+        baselineValue: kib(bare.target.bundle.bytes),
+        ratio: target.bundle.bytes / bare.target.bundle.bytes,
+      },
+      rowFromSamples(
+        { group: GROUP, name: `${service}/${fn} load`, unit: 'ms', baseline: bare.label },
+        target.loads,
+        bare.target.loads,
+      ),
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,385 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { BatchGetItemCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { createTaskBodySchema } from '@offload/messages';
+import { ROOT } from '../tools/local-stack/services';
+import { newTask, taskSubmittedMessage } from '../services/task-api/src/domain/tasks';
+import { param, readService } from './serverless';
+import { median, type BenchOptions, type Row } from './types';
+
+const GROUP = 'pipeline';
+const STAGE = 'bench';
+const SERVICE = 'task-api';
+const HTTP_PORT = 15000;
+const POST_CONCURRENCY = 10;
+const POLL_MS = 500;
+const STALL_MS = 90_000;
+const READY = 'OFFLOAD_READY ';
+// Queue attributes a throwaway queue can copy as they are (no redrive: nothing fails here).
+const COPIED_ATTRIBUTES = [
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
+  'VisibilityTimeout',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'DelaySeconds',
+  'MaximumMessageSize',
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Stack {
+  url: string;
+  endpoints: { sqs: string; dynamodb: string };
+  /** The stack's output (serverless-offline's warnings and errors included). */
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** `npm start` for the task-api alone, as a child process; resolves on its machine-readable ready line. */
+async function startStack(): Promise<Stack> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'tools/local-stack/start.ts',
+      '--stage',
+      STAGE,
+      '--service',
+      SERVICE,
+      '--machine',
+      '--http-port',
+      String(HTTP_PORT),
+      '--sqs-port',
+      '0',
+      '--dynamodb-port',
+      '0',
+      '--openai-port',
+      '0',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // The stack's own output goes to a temporary log, kept only when something went wrong.
+  const logFile = path.join(tmpdir(), `offload-bench-stack-${Date.now()}.log`);
+  const log = createWriteStream(logFile);
+  child.stderr!.pipe(log, { end: false });
+  const exited = once(child, 'exit');
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      // Its SIGTERM handler stops serverless-offline's process group and the emulators.
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    log.end();
+    for (const port of [HTTP_PORT, HTTP_PORT + 100]) {
+      if (await listening(port)) console.warn(`${GROUP}: port ${port} still answers after the stack stopped`);
+    }
+  };
+
+  try {
+    const ready = await new Promise<{ urls: Record<string, string>; endpoints: Stack['endpoints'] }>(
+      (resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('not ready within 180 s')), 180_000);
+        void exited.then(([code]) => reject(new Error(`exited with code ${code} before it was ready`)));
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (line.startsWith(READY)) {
+            clearTimeout(timer);
+            resolve(JSON.parse(line.slice(READY.length)));
+          } else {
+            log.write(`${line}\n`);
+          }
+        });
+      },
+    );
+    const url = ready.urls[SERVICE];
+    if (!url) throw new Error(`no URL for ${SERVICE} in the ready line`);
+    return { url, endpoints: ready.endpoints, logFile, stop };
+  } catch (error) {
+    await stop();
+    throw new Error(`The local stack failed: ${(error as Error).message} (its output: ${logFile})`);
+  }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** The sample POST body from the service's events, and task messages built as createTask builds them. */
+function taskSamples() {
+  const event = JSON.parse(
+    readFileSync(path.join(ROOT, 'services', SERVICE, 'events', 'createTask.json'), 'utf8'),
+  ) as { body: string };
+  const body = JSON.parse(event.body) as Record<string, unknown>;
+  const parsed = createTaskBodySchema.parse(body);
+  return {
+    postBody: (index: number) => JSON.stringify({ ...body, title: `${String(body.title)} #${index}` }),
+    messageBody: () =>
+      JSON.stringify(taskSubmittedMessage(newTask(parsed, randomUUID(), new Date().toISOString()), 'bench')),
+  };
+}
+
+async function mapLimit<T>(count: number, limit: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, count) }, async () => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await task(index);
+      }
+    }),
+  );
+  return results;
+}
+
+/**
+ * POSTs `count` tasks (bounded concurrency) and reads their status straight from the table every
+ * 500 ms until all are completed. Returns tasks per second, from the first POST to the poll that
+ * saw the last one completed.
+ */
+async function pipelineRate(
+  stack: Stack,
+  dynamo: DynamoDBClient,
+  table: string,
+  count: number,
+  options: BenchOptions,
+  diagnose: () => Promise<string>,
+): Promise<number> {
+  const { postBody } = taskSamples();
+  const submitted: string[] = [];
+  const completed = new Set<string>();
+  const status = new Map<string, string>();
+  let posting = true;
+  let postError: unknown;
+  const started = performance.now();
+
+  const posts = mapLimit(count, POST_CONCURRENCY, async (index) => {
+    const response = await fetch(`${stack.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: postBody(index),
+    });
+    const text = await response.text();
+    if (response.status !== 202) throw new Error(`POST /tasks answered ${response.status}: ${text}`);
+    submitted.push((JSON.parse(text) as { task_id: string }).task_id);
+  })
+    .catch((error: unknown) => (postError = error))
+    .finally(() => (posting = false));
+
+  // Tasks complete in roughly submission order (one FIFO group), so each poll walks the pending
+  // ids from the oldest and stops at the first BatchGet that still finds one unfinished.
+  const poll = async () => {
+    const pending = submitted.filter((id) => !completed.has(id));
+    for (let start = 0; start < pending.length; start += 100) {
+      const ids = pending.slice(start, start + 100);
+      const out = await dynamo.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [table]: {
+              Keys: ids.map((id) => ({ task_id: { S: id } })),
+              ProjectionExpression: 'task_id, #status, #error',
+              ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+              ConsistentRead: true,
+            },
+          },
+        }),
+      );
+      for (const item of out.Responses?.[table] ?? []) {
+        const id = item.task_id?.S ?? '';
+        status.set(id, item.status?.S ?? '?');
+        if (item.status?.S === 'completed') completed.add(id);
+        if (item.status?.S === 'failed') throw new Error(`task ${id} failed: ${item.error?.S}`);
+      }
+      if (ids.some((id) => !completed.has(id))) return;
+    }
+  };
+
+  let reported = started;
+  let progressed = { at: started, completed: 0 };
+  while (posting || completed.size < count) {
+    await sleep(POLL_MS);
+    if (postError) throw postError;
+    await poll();
+    const now = performance.now();
+    if (completed.size > progressed.completed) progressed = { at: now, completed: completed.size };
+    if (now - progressed.at > STALL_MS) {
+      // Nothing moves on: with one FIFO group, a message stuck in flight holds up every later
+      // task for the queue's visibility timeout (300 s), and the run would only measure that.
+      const oldest = submitted.filter((id) => !completed.has(id)).slice(0, 3);
+      throw new Error(
+        `no task completed for ${STALL_MS / 1000} s (${completed.size}/${count} completed; ` +
+          `oldest pending ${oldest.map((id) => `${id} ${status.get(id) ?? 'unread'}`).join(', ')}; ` +
+          `${await diagnose()}; the stack's output: ${stack.logFile})`,
+      );
+    }
+    if (now - reported > 10_000) {
+      reported = now;
+      options.log(`${GROUP}: ${submitted.length}/${count} accepted, ${completed.size} completed`);
+    }
+  }
+  await posts;
+  return count / ((performance.now() - started) / 1000);
+}
+
+/**
+ * The emulator's own rate for the same messages: SendMessageBatch of 10 into a throwaway queue with
+ * the tasks queue's attributes and the same message group, then ReceiveMessage (10) +
+ * DeleteMessageBatch until every message is back. Messages per second over the whole loop.
+ */
+async function rawRate(sqs: SQSClient, sourceUrl: string, groupId: string, count: number): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: sourceUrl, AttributeNames: ['All'] }),
+  );
+  const attributes = Object.fromEntries(
+    Object.entries(Attributes).filter(([name]) => COPIED_ATTRIBUTES.includes(name)),
+  );
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `offload-bench-raw-${randomUUID()}.fifo`, Attributes: attributes }),
+  );
+  if (!QueueUrl) throw new Error('CreateQueue returned no URL');
+  const { messageBody } = taskSamples();
+  const bodies = Array.from({ length: count }, () => messageBody());
+  try {
+    const started = performance.now();
+    for (let start = 0; start < count; start += 10) {
+      const out = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl,
+          Entries: bodies
+            .slice(start, start + 10)
+            .map((body, offset) => ({ Id: String(offset), MessageBody: body, MessageGroupId: groupId })),
+        }),
+      );
+      if (out.Failed?.length) throw new Error(`SendMessageBatch failed: ${JSON.stringify(out.Failed)}`);
+    }
+    let received = 0;
+    const deadline = started + 600_000;
+    while (received < count) {
+      if (performance.now() > deadline) throw new Error(`only ${received}/${count} messages came back`);
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      if (Messages.length === 0) continue;
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl,
+          Entries: Messages.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle!,
+          })),
+        }),
+      );
+      received += Messages.length;
+    }
+    return count / ((performance.now() - started) / 1000);
+  } finally {
+    await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  }
+}
+
+/**
+ * End-to-end task pipeline on the local stack (POST /tasks -> DynamoDB -> FIFO queue ->
+ * processTasks -> completed) against the emulator's raw send+receive+delete rate for as many
+ * messages, in the same emulator instance. The raw loop runs before and after the pipeline.
+ */
+export async function run(options: BenchOptions): Promise<Row[]> {
+  const count = options.quick ? 200 : 2000;
+  const service = readService(SERVICE, path.join(ROOT, 'services', SERVICE));
+  const groupId = String(param(service, STAGE, 'messageGroupId') ?? 'tasks');
+
+  options.log(`${GROUP}: starting the local stack (${SERVICE}, stage ${STAGE})`);
+  const stack = await startStack();
+  const interrupted = () => void stack.stop().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  let succeeded = false;
+  try {
+    const client = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const sqs = new SQSClient({ ...client, endpoint: stack.endpoints.sqs, useQueueUrlAsEndpoint: false });
+    const dynamo = new DynamoDBClient({ ...client, endpoint: stack.endpoints.dynamodb });
+
+    const { TableNames = [] } = await dynamo.send(new ListTablesCommand({}));
+    const table = TableNames.find((name) => name.endsWith(`-${STAGE}-tasks`));
+    const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
+    const queueUrl = QueueUrls.find((url) => url.endsWith(`-${STAGE}-tasks.fifo`));
+    if (!table || !queueUrl) throw new Error(`no tasks table or queue for stage ${STAGE}`);
+
+    const diagnose = async () => {
+      const depths = await Promise.all(
+        QueueUrls.filter((url) => url.includes(`-${STAGE}-tasks`)).map(async (url) => {
+          const { Attributes = {} } = await sqs.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: url,
+              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+            }),
+          );
+          const visible = Attributes.ApproximateNumberOfMessages;
+          return `${url.split('/').pop()}: ${visible} visible, ${Attributes.ApproximateNumberOfMessagesNotVisible} in flight`;
+        }),
+      );
+      return depths.join(', ');
+    };
+
+    options.log(`${GROUP}: warm-up`);
+    await rawRate(sqs, queueUrl, groupId, 20);
+    await pipelineRate(stack, dynamo, table, 20, options, diagnose);
+
+    options.log(`${GROUP}: raw queue loop, ${count} messages`);
+    const rawBefore = await rawRate(sqs, queueUrl, groupId, count);
+    options.log(`${GROUP}: pipeline, ${count} tasks`);
+    const tasks = await pipelineRate(stack, dynamo, table, count, options, diagnose);
+    options.log(`${GROUP}: raw queue loop again`);
+    const rawAfter = await rawRate(sqs, queueUrl, groupId, count);
+
+    const raw = median([rawBefore, rawAfter]);
+    succeeded = true;
+    return [
+      {
+        group: GROUP,
+        name: `POST /tasks -> completed, ${count} tasks`,
+        value: tasks,
+        unit: 'tasks/s',
+        baseline: `raw FIFO send+receive+delete (group "${groupId}")`,
+        baselineValue: raw,
+        baselineUnit: 'msgs/s',
+        ratio: tasks / raw,
+        samples: [tasks],
+        baselineSamples: [rawBefore, rawAfter],
+      },
+    ];
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    options.log(`${GROUP}: stopping the local stack`);
+    await stack.stop();
+    if (succeeded) await rm(stack.logFile, { force: true });
+    else options.log(`${GROUP}: the stack's output is in ${stack.logFile}`);
+  }
+}
