@@ -21,3 +21,5 @@ export const workerConfig = () =>
 
 export const recorderConfig = () =>
   readConfig({ RESPONSE_DLQ_NAME: env.name(), MAX_RECEIVE_COUNT: env.int(3) });
+
+export const sweeperConfig = () => readConfig({ STALE_AFTER_SECONDS: env.int(10_800) });

@@ -1,7 +1,11 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, isConditionFailure } from '@offload/aws/dynamodb';
+import { conditional, dynamo, isConditionFailure, queryAll } from '@offload/aws/dynamodb';
 import { jobSchema } from '@offload/messages';
 import type { JobStore } from '../domain/jobs';
+
+// Sparse index key: only `processing` jobs carry `open_status`, so the sweeper's query reads
+// exactly the jobs that could be stuck, ordered by their last write.
+const OPEN = 'open_status';
 
 /** DynamoDB-backed JobStore. State only moves forward: every write is conditional on the status. */
 export function dynamoJobStore(tableName: string): JobStore {
@@ -33,9 +37,10 @@ export function dynamoJobStore(tableName: string): JobStore {
             TableName: tableName,
             Key: Key(jobId),
             UpdateExpression:
-              'SET #status = :processing, updated_at = :now, started_at = if_not_exists(started_at, :now) ADD attempts :one',
+              'SET #status = :processing, #open = :processing, updated_at = :now, ' +
+              'started_at = if_not_exists(started_at, :now) ADD attempts :one',
             ConditionExpression: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
-            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
             ExpressionAttributeValues: {
               ':processing': 'processing',
               ':queued': 'queued',
@@ -79,10 +84,10 @@ export function dynamoJobStore(tableName: string): JobStore {
           new UpdateCommand({
             TableName: tableName,
             Key: Key(result.job_id),
-            UpdateExpression: `SET #status = :status, completed_at = :finished, updated_at = :now, ${values.expression}`,
+            UpdateExpression: `SET #status = :status, completed_at = :finished, updated_at = :now, ${values.expression} REMOVE #open`,
             ConditionExpression: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
             // `result` and `status` are DynamoDB reserved words.
-            ExpressionAttributeNames: { '#status': 'status', '#outcome': values.field },
+            ExpressionAttributeNames: { '#status': 'status', '#outcome': values.field, '#open': OPEN },
             ExpressionAttributeValues: {
               ':status': result.status,
               ':finished': result.finished_at,
@@ -91,6 +96,37 @@ export function dynamoJobStore(tableName: string): JobStore {
               ':queued': 'queued',
               ':processing': 'processing',
               ...(result.status === 'succeeded' && { ':one': 1 }),
+            },
+          }),
+        ),
+      );
+    },
+    async staleProcessing(updatedBefore) {
+      const items = await queryAll({
+        TableName: tableName,
+        IndexName: 'byOpenStatus',
+        KeyConditionExpression: '#open = :processing AND updated_at < :cutoff',
+        ExpressionAttributeNames: { '#open': OPEN },
+        ExpressionAttributeValues: { ':processing': 'processing', ':cutoff': updatedBefore },
+      });
+      return items.map((item) => jobSchema.parse(item));
+    },
+    failStale(job, error, now) {
+      return conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: Key(job.job_id),
+            UpdateExpression:
+              'SET #status = :failed, #error = :error, completed_at = :now, updated_at = :now REMOVE #open',
+            ConditionExpression: '#status = :processing AND updated_at = :seen',
+            ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#open': OPEN },
+            ExpressionAttributeValues: {
+              ':failed': 'failed',
+              ':processing': 'processing',
+              ':error': error,
+              ':now': now,
+              ':seen': job.updated_at,
             },
           }),
         ),

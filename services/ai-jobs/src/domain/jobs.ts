@@ -21,6 +21,10 @@ export interface JobStore {
   progress(jobId: string, progress: number, now: string): Promise<void>;
   /** queued|processing -> succeeded|failed; false if the job had already finished. */
   finish(result: JobResult['data'], now: string): Promise<boolean>;
+  /** Jobs still `processing` whose last write is older than `updatedBefore` (from an index). */
+  staleProcessing(updatedBefore: string): Promise<Job[]>;
+  /** processing -> failed, only if nothing wrote to the job since `job.updated_at`. */
+  failStale(job: Job, error: string, now: string): Promise<boolean>;
 }
 
 export interface IdempotencyClaim {
@@ -274,4 +278,27 @@ export async function processJob(
 /** Writes a job's final state once; a redelivered or late result never overwrites it. */
 export async function recordResult(store: JobStore, message: JobResult, clock: Clock): Promise<boolean> {
   return store.finish(message.data, clock.now().toISOString());
+}
+
+export const STALE_JOB_ERROR =
+  'The job stopped without a result: its processor ended before finishing on every attempt (crash or kill)';
+
+/**
+ * Ends jobs stuck in `processing`: a processor that crashes outright on every attempt leaves no
+ * result, and the request reaches the DLQ through the redrive policy alone. A job untouched for
+ * longer than every attempt could take (`staleAfterMs`) is failed with the reason; a job that
+ * wrote anything meanwhile is left alone.
+ */
+export async function sweepStaleJobs(
+  deps: { store: JobStore; clock: Clock },
+  staleAfterMs: number,
+): Promise<{ found: number; failed: number }> {
+  const now = deps.clock.now();
+  const cutoff = new Date(now.getTime() - staleAfterMs).toISOString();
+  const stale = await deps.store.staleProcessing(cutoff);
+  let failed = 0;
+  for (const job of stale) {
+    if (await deps.store.failStale(job, STALE_JOB_ERROR, now.toISOString())) failed += 1;
+  }
+  return { found: stale.length, failed };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { BatchGetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '@offload/aws/dynamodb';
-import { drainQueue, waitFor, type ReceivedMessage } from '@offload/testing';
+import { drainQueue, invokeFunction, waitFor, type ReceivedMessage } from '@offload/testing';
 
 // Names follow services/ai-jobs/serverless.yml at the `test` stage the harness starts.
 const JOBS_TABLE = 'offload-ai-jobs-test-jobs';
@@ -157,6 +157,45 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
     });
     expect(dead.attributes).toMatchObject({ failure_kind: 'exhausted', receive_count: '3' });
     expect(dead.attributes.failure_reason).toMatch(/JobDeadlineError/);
+  });
+
+  it('fails a job left processing by a processor that died on every attempt, and only that job', async () => {
+    // What a crashed processor leaves behind: `processing`, nothing written for hours. The test
+    // stage sweeps jobs untouched for 60 s.
+    const stuck = (minutesAgo: number) => {
+      const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
+      return {
+        job_id: randomUUID(),
+        owner: 'alice',
+        type: 'completion',
+        config: { prompt: 'crashed' },
+        priority: 'normal',
+        status: 'processing',
+        open_status: 'processing',
+        progress: 0.5,
+        attempts: 3,
+        created_at: at,
+        updated_at: at,
+        started_at: at,
+      };
+    };
+    const dead = stuck(240);
+    const running = stuck(0);
+    for (const Item of [dead, running]) await dynamo.send(new PutCommand({ TableName: JOBS_TABLE, Item }));
+
+    const lambdaUrl = process.env.AI_JOBS_LAMBDA_URL!;
+    const report = await invokeFunction<{ found: number; failed: number }>(
+      lambdaUrl,
+      'offload-ai-jobs-test-sweepStaleJobs',
+    );
+    expect(report.failed).toBeGreaterThanOrEqual(1);
+    const swept = (await get(dead.job_id)).json;
+    expect(swept).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/stopped without a result/),
+    });
+    expect(swept.completed_at).toBeDefined();
+    expect((await get(running.job_id)).json.status).toBe('processing');
   });
 
   it('finishes a paid caller’s job submitted behind 50 normal ones before most of them', async () => {

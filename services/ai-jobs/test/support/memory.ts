@@ -41,6 +41,17 @@ export class MemoryJobStore implements JobStore {
     else job.error = result.error;
     return true;
   }
+  async staleProcessing(updatedBefore: string) {
+    return [...this.jobs.values()]
+      .filter((job) => job.status === 'processing' && job.updated_at < updatedBefore)
+      .map((job) => structuredClone(job));
+  }
+  async failStale(seen: Job, error: string, now: string) {
+    const job = this.jobs.get(seen.job_id);
+    if (job?.status !== 'processing' || job.updated_at !== seen.updated_at) return false;
+    Object.assign(job, { status: 'failed', error, completed_at: now, updated_at: now });
+    return true;
+  }
 }
 
 export class MemoryControls implements Controls {

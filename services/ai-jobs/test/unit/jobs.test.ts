@@ -1,5 +1,5 @@
 import { NotFoundError } from '@offload/errors';
-import { jobRequested, type CreateJobBody, type JobRequested } from '@offload/messages';
+import { jobRequested, type CreateJobBody, type Job, type JobRequested } from '@offload/messages';
 import {
   getJobFor,
   IdempotencyKeyReusedError,
@@ -8,7 +8,9 @@ import {
   jobBudgetMs,
   processJob,
   recordResult,
+  STALE_JOB_ERROR,
   submitJob,
+  sweepStaleJobs,
   TooManyRequestsError,
 } from '../../src/domain/jobs';
 import {
@@ -235,5 +237,36 @@ describe('processJob and recordResult', () => {
         },
       ),
     ).rejects.toThrow(JobNotFoundError);
+  });
+});
+
+describe('sweepStaleJobs', () => {
+  it('fails processing jobs untouched for longer than the limit, and leaves every other job alone', async () => {
+    const store = new MemoryJobStore();
+    const job = (id: number, status: Job['status'], updated_at: string): Job => ({
+      job_id: `00000000-0000-4000-8000-00000000000${id}`,
+      owner: 'alice',
+      type: 'completion',
+      config: { prompt: 'p' },
+      priority: 'normal',
+      status,
+      progress: 0,
+      attempts: 3,
+      created_at: '2026-11-24T08:00:00.000Z',
+      updated_at,
+    });
+    await store.create(job(1, 'processing', '2026-11-24T08:00:00.000Z')); // 4 h old: stale
+    await store.create(job(2, 'processing', '2026-11-24T11:59:00.000Z')); // a minute old: running
+    await store.create(job(3, 'queued', '2026-11-24T08:00:00.000Z')); // waiting in the queue
+    await store.create(job(4, 'succeeded', '2026-11-24T08:00:00.000Z'));
+
+    const report = await sweepStaleJobs({ store, clock: fixedClock() }, 3 * 3600_000);
+    expect(report).toEqual({ found: 1, failed: 1 });
+    const statuses = [...store.jobs.values()].map((j) => j.status);
+    expect(statuses).toEqual(['failed', 'processing', 'queued', 'succeeded']);
+    expect(store.jobs.get(job(1, 'failed', '').job_id)).toMatchObject({
+      error: STALE_JOB_ERROR,
+      completed_at: '2026-11-24T12:00:30.000Z',
+    });
   });
 });
