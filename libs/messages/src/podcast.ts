@@ -42,6 +42,8 @@ export const episodeSchema = z.object({
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   processedAt: z.iso.datetime().optional(),
+  /** The correlation id of the scheduler run that asked for it; the checker's message carries it on. */
+  traceId: z.string().optional(),
 });
 export type Episode = z.infer<typeof episodeSchema>;
 

@@ -122,7 +122,11 @@ export async function schedulePodcasts(
   return { found: due.length, ...summary };
 }
 
-/** The episode checker: finds `pending` episodes and publishes one `episode_processing` each (traceId as above). */
+/**
+ * The episode checker: finds `pending` episodes and publishes one `episode_processing` each. Each
+ * message carries the traceId of the scheduler run that created its episode (so one id follows an
+ * episode from schedule to `processed`), or this run's for episodes created without one.
+ */
 export async function checkEpisodes(
   deps: {
     episodes: EpisodeStore;
@@ -138,7 +142,11 @@ export async function checkEpisodes(
       version: '1.0',
       type: 'episode_processing',
       data: { episodeId: episode.episodeId, podcastId: episode.podcastId, status: episode.status, timestamp },
-      metadata: { retryCount: 0, source: 'episode_checker', ...(traceId && { traceId }) },
+      metadata: {
+        retryCount: 0,
+        source: 'episode_checker',
+        ...((episode.traceId ?? traceId) && { traceId: episode.traceId ?? traceId }),
+      },
     })),
   );
   return { found: pending.length, ...summary };
@@ -178,6 +186,7 @@ export async function generateEpisode(
       attempts: 0,
       createdAt: now,
       updatedAt: now,
+      ...(message.metadata.traceId && { traceId: message.metadata.traceId }),
     });
     if (created) outcome = 'created';
   }

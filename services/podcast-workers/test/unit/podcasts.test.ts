@@ -75,6 +75,24 @@ describe('checkEpisodes', () => {
       metadata: { source: 'episode_checker', traceId: 'run-2' },
     });
   });
+
+  it('carries on the traceId of the scheduler run that created each episode', async () => {
+    const episodes = new MemoryEpisodes();
+    const base = { podcastId: id(1), title: 't', attempts: 0, createdAt: 'x', updatedAt: 'x' };
+    await episodes.createIfAbsent({
+      ...base,
+      episodeId: 'a',
+      episodeDate: '2026-11-01',
+      status: 'pending',
+      traceId: 'run-1',
+    });
+    await episodes.createIfAbsent({ ...base, episodeId: 'b', episodeDate: '2026-11-08', status: 'pending' });
+    const publisher = new MemoryPublisher<EpisodeProcessingV1>();
+    await checkEpisodes({ episodes, publisher, clock }, 'run-2');
+    const traceOf = (episodeId: string) =>
+      publisher.sent.find((m) => m.data.episodeId === episodeId)?.metadata.traceId;
+    expect([traceOf('a'), traceOf('b')]).toEqual(['run-1', 'run-2']);
+  });
 });
 
 describe('generateEpisode', () => {
@@ -85,13 +103,18 @@ describe('generateEpisode', () => {
     metadata: { retryCount: 0, source: 'podcast_scheduler' },
   });
 
-  it('creates the due episode as pending with a script and advances the podcast', async () => {
+  it('creates the due episode as pending with a script and its run’s traceId, and advances the podcast', async () => {
     const podcasts = await podcastsDueAndNot();
     const episodes = new MemoryEpisodes();
-    expect(await generateEpisode({ podcasts, episodes, llm: new ScriptedLlm(), clock }, message())).toBe(
+    const traced = { ...message(), metadata: { ...message().metadata, traceId: 'run-1' } };
+    expect(await generateEpisode({ podcasts, episodes, llm: new ScriptedLlm(), clock }, traced)).toBe(
       'created',
     );
-    expect(await episodes.get(`${id(1)}_2026-11-24`)).toMatchObject({ status: 'pending', script: 'reply 1' });
+    expect(await episodes.get(`${id(1)}_2026-11-24`)).toMatchObject({
+      status: 'pending',
+      script: 'reply 1',
+      traceId: 'run-1',
+    });
     expect(await podcasts.get(id(1))).toMatchObject({
       latestEpisodeDate: '2026-11-24',
       nextEpisodeDate: '2026-12-01',
