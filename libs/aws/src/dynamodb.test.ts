@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, queryAll } from './dynamodb';
+import { conditional, dynamo, queryAll, takeRateToken } from './dynamodb';
 
 // The client's `send` is the network edge; everything above it is ours.
 const send = jest.spyOn(dynamo, 'send');
@@ -41,5 +41,27 @@ describe('queryAll', () => {
     send.mockImplementation(async () => pages[0]);
     expect(await queryAll(input, 2)).toHaveLength(2);
     expect(send).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('takeRateToken', () => {
+  const now = new Date('2026-11-26T10:00:42Z');
+
+  it('counts the request in the current minute for the subject', async () => {
+    send.mockImplementation(async () => ({}));
+    expect(await takeRateToken('controls', 'alice', 10, now)).toEqual({ allowed: true });
+    const input = (send.mock.calls[0]?.[0] as { input: Record<string, unknown> }).input;
+    expect(input.Key).toEqual({ pk: `rate#alice#${Date.parse('2026-11-26T10:00:00Z') / 1000}` });
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':limit': 10 });
+  });
+
+  it('refuses once the window is full and says when the next one starts', async () => {
+    send.mockImplementation(async () => {
+      throw conditionFailed();
+    });
+    expect(await takeRateToken('controls', 'alice', 10, now)).toEqual({
+      allowed: false,
+      retryAfterSeconds: 18,
+    });
   });
 });

@@ -1,5 +1,10 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 /** One document client per cold start; endpoint from AWS_ENDPOINT_URL(_DYNAMODB). */
 export const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -38,4 +43,38 @@ export async function queryAll(
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey && items.length < max);
   return items.slice(0, max);
+}
+
+/**
+ * A fixed-window rate limit counted in a table keyed by `pk` (expiring through its TTL attribute
+ * `expires_at`): takes one request of `limit` for `subject` in the current window, or answers how
+ * many seconds remain until the next window.
+ */
+export async function takeRateToken(
+  tableName: string,
+  subject: string,
+  limit: number,
+  now: Date,
+  windowSeconds = 60,
+): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+  const seconds = Math.floor(now.getTime() / 1000);
+  const windowStart = seconds - (seconds % windowSeconds);
+  const taken = await conditional(
+    dynamo.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: `rate#${subject}#${windowStart}` },
+        UpdateExpression: 'ADD requests :one SET expires_at = :expires',
+        ConditionExpression: 'attribute_not_exists(requests) OR requests < :limit',
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':limit': limit,
+          ':expires': windowStart + 2 * windowSeconds,
+        },
+      }),
+    ),
+  );
+  return taken
+    ? { allowed: true }
+    : { allowed: false, retryAfterSeconds: windowStart + windowSeconds - seconds };
 }

@@ -58,6 +58,16 @@ export class UnsupportedMediaTypeError extends HttpError {
   }
 }
 
+/** A caller went over a rate limit; the answer carries Retry-After. */
+export class TooManyRequestsError extends HttpError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Too many requests; retry in ${retryAfterSeconds} s`,
+  ) {
+    super(429, 'rate_limited', message);
+  }
+}
+
 export class UnauthorizedError extends HttpError {
   constructor() {
     super(401, 'unauthorized', 'Send an API key in x-api-key or Authorization: Bearer <key>');

@@ -1,19 +1,23 @@
-import { ValidationError } from '@offload/errors';
+import { TooManyRequestsError, ValidationError } from '@offload/errors';
 import { httpErrorMapper } from './httpErrors';
 import { lambdaContext } from './testEvents';
 
 async function map(error: unknown) {
   const request = { error, context: lambdaContext, response: undefined as unknown } as never as {
-    response: { statusCode: number; body: string };
+    response: { statusCode: number; body: string; headers: Record<string, string> };
   };
   await (httpErrorMapper().onError as (r: unknown) => Promise<void>)(request);
-  return { status: request.response.statusCode, body: JSON.parse(request.response.body) };
+  return {
+    status: request.response.statusCode,
+    headers: request.response.headers,
+    body: JSON.parse(request.response.body),
+  };
 }
 
 describe('httpErrorMapper', () => {
   it('returns a 4xx with its code, message and details', async () => {
     const mapped = await map(new ValidationError([{ field: 'title', message: 'is required' }]));
-    expect(mapped).toEqual({
+    expect(mapped).toMatchObject({
       status: 400,
       body: {
         error: {
@@ -23,6 +27,13 @@ describe('httpErrorMapper', () => {
         },
       },
     });
+  });
+
+  it('answers a rate limit with 429 and Retry-After', async () => {
+    const mapped = await map(new TooManyRequestsError(17));
+    expect(mapped.status).toBe(429);
+    expect(mapped.headers['retry-after']).toBe('17');
+    expect(mapped.body.error.code).toBe('rate_limited');
   });
 
   it('maps middy parser errors to our codes', async () => {

@@ -1,6 +1,6 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { HttpError, UnsupportedMediaTypeError, ValidationError } from '@offload/errors';
+import { HttpError, TooManyRequestsError, UnsupportedMediaTypeError, ValidationError } from '@offload/errors';
 import { correlationIdOf, logger } from './logger';
 import { json, type JsonResult } from './response';
 
@@ -29,13 +29,17 @@ export function httpErrorMapper(): middy.MiddlewareObj<unknown, JsonResult, Erro
     onError: async (request) => {
       const error = normalize(request.error);
       if (error instanceof HttpError && error.expose) {
-        request.response = json(error.status, {
-          error: {
-            code: error.code,
-            message: error.message,
-            ...(error.details && { details: error.details }),
+        request.response = json(
+          error.status,
+          {
+            error: {
+              code: error.code,
+              message: error.message,
+              ...(error.details && { details: error.details }),
+            },
           },
-        });
+          error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
+        );
         return;
       }
       const requestId = correlationIdOf(request.context);

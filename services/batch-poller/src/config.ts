@@ -7,6 +7,9 @@ export const tables = () =>
 
 export const callerConfig = () => readConfig({ API_KEYS: env.name() });
 
+export const submitConfig = () =>
+  readConfig({ CONTROLS_TABLE_NAME: env.name(), RATE_LIMIT_PER_MINUTE: env.int(10) });
+
 export const providerConfig = () =>
   readConfig({
     OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),

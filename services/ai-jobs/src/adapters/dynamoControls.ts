@@ -1,5 +1,5 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo, isConditionFailure } from '@offload/aws/dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo, isConditionFailure, takeRateToken } from '@offload/aws/dynamodb';
 import type { Controls } from '../domain/jobs';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -37,22 +37,8 @@ export function dynamoControls(tableName: string): Controls {
     async releaseIdempotencyKey(owner, key) {
       await dynamo.send(new DeleteCommand({ TableName: tableName, Key: idemKey(owner, key) }));
     },
-    async takeRateToken(owner, windowStart, limit) {
-      try {
-        await dynamo.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: `rate#${owner}#${windowStart}` },
-            UpdateExpression: 'ADD requests :one SET expires_at = :expires',
-            ConditionExpression: 'attribute_not_exists(requests) OR requests < :limit',
-            ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':expires': windowStart + 120 },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+    takeRateToken(owner, limit, now) {
+      return takeRateToken(tableName, owner, limit, now);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describeError, HttpError, NotFoundError, OffloadError } from '@offload/errors';
+import { describeError, HttpError, NotFoundError, OffloadError, TooManyRequestsError } from '@offload/errors';
 import {
   TERMINAL_JOB_STATUSES,
   type CreateJobBody,
@@ -41,8 +41,12 @@ export interface Controls {
     claim: IdempotencyClaim,
   ): Promise<IdempotencyClaim | undefined>;
   releaseIdempotencyKey(owner: string, key: string): Promise<void>;
-  /** Counts one request in the caller's current window; false when the limit is reached. */
-  takeRateToken(owner: string, windowStart: number, limit: number): Promise<boolean>;
+  /** Counts one request in the caller's current minute, or says when the next one starts. */
+  takeRateToken(
+    owner: string,
+    limit: number,
+    now: Date,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
 }
 
 export interface JobPublisher {
@@ -60,12 +64,6 @@ export interface Clock {
 export class IdempotencyKeyReusedError extends HttpError {
   constructor() {
     super(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
-  }
-}
-
-export class TooManyRequestsError extends HttpError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(429, 'rate_limited', `Too many jobs; retry in ${retryAfterSeconds} s`);
   }
 }
 
@@ -100,8 +98,6 @@ async function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<T> {
     clearTimeout(timer);
   }
 }
-
-const RATE_WINDOW_SECONDS = 60;
 
 function canonicalHash(body: CreateJobBody): string {
   const sorted = (value: unknown): unknown =>
@@ -163,10 +159,13 @@ export async function submitJob(
   }
 
   const now = deps.clock.now();
-  const windowStart = Math.floor(now.getTime() / 1000 / RATE_WINDOW_SECONDS) * RATE_WINDOW_SECONDS;
-  if (!(await deps.controls.takeRateToken(caller.userId, windowStart, deps.rateLimitPerMinute))) {
+  const rate = await deps.controls.takeRateToken(caller.userId, deps.rateLimitPerMinute, now);
+  if (!rate.allowed) {
     if (idempotencyKey) await deps.controls.releaseIdempotencyKey(caller.userId, idempotencyKey);
-    throw new TooManyRequestsError(windowStart + RATE_WINDOW_SECONDS - Math.floor(now.getTime() / 1000));
+    throw new TooManyRequestsError(
+      rate.retryAfterSeconds,
+      `Too many jobs; retry in ${rate.retryAfterSeconds} s`,
+    );
   }
 
   const iso = now.toISOString();

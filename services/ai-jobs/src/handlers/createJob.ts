@@ -6,7 +6,7 @@ import { dynamoControls } from '../adapters/dynamoControls';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { snsJobPublisher } from '../adapters/snsJobPublisher';
 import { callerConfig, submitConfig, tables } from '../config';
-import { submitJob, TooManyRequestsError } from '../domain/jobs';
+import { submitJob } from '../domain/jobs';
 
 const config = { ...tables(), ...callerConfig(), ...submitConfig() };
 const callers = parseCallers(config.API_KEYS);
@@ -33,24 +33,14 @@ export const handler = httpApi(
         { field: 'Idempotency-Key', message: 'must be 1-128 visible ASCII characters' },
       ]);
     }
-    try {
-      const { job, replayed } = await submitJob(deps, caller, event.body, key, correlationIdOf(context));
-      logger.info('Job accepted', { job_id: job.job_id, priority: job.priority, replayed });
-      return json(
-        202,
-        { job_id: job.job_id, status: job.status },
-        { location: `/jobs/${job.job_id}`, ...(replayed && { 'idempotent-replayed': 'true' }) },
-      );
-    } catch (error) {
-      if (error instanceof TooManyRequestsError) {
-        return json(
-          429,
-          { error: { code: error.code, message: error.message } },
-          { 'retry-after': String(error.retryAfterSeconds) },
-        );
-      }
-      throw error;
-    }
+    // Over the rate limit, submitJob throws TooManyRequestsError: the error stack answers 429 with Retry-After.
+    const { job, replayed } = await submitJob(deps, caller, event.body, key, correlationIdOf(context));
+    logger.info('Job accepted', { job_id: job.job_id, priority: job.priority, replayed });
+    return json(
+      202,
+      { job_id: job.job_id, status: job.status },
+      { location: `/jobs/${job.job_id}`, ...(replayed && { 'idempotent-replayed': 'true' }) },
+    );
   },
   { body: createJobBodySchema, maxBodyBytes: JOB_BODY_MAX_BYTES },
 );

@@ -66,11 +66,13 @@ export class MemoryControls implements Controls {
   async releaseIdempotencyKey(owner: string, key: string) {
     this.claims.delete(`${owner}#${key}`);
   }
-  async takeRateToken(owner: string, windowStart: number, limit: number) {
+  async takeRateToken(owner: string, limit: number, now: Date) {
+    const seconds = Math.floor(now.getTime() / 1000);
+    const windowStart = seconds - (seconds % 60);
     const used = this.windows.get(`${owner}#${windowStart}`) ?? 0;
-    if (used >= limit) return false;
+    if (used >= limit) return { allowed: false as const, retryAfterSeconds: windowStart + 60 - seconds };
     this.windows.set(`${owner}#${windowStart}`, used + 1);
-    return true;
+    return { allowed: true as const };
   }
 }
 

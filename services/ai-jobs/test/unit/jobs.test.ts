@@ -1,4 +1,4 @@
-import { NotFoundError } from '@offload/errors';
+import { NotFoundError, TooManyRequestsError } from '@offload/errors';
 import { jobRequested, type CreateJobBody, type Job, type JobRequested } from '@offload/messages';
 import {
   getJobFor,
@@ -11,7 +11,6 @@ import {
   STALE_JOB_ERROR,
   submitJob,
   sweepStaleJobs,
-  TooManyRequestsError,
 } from '../../src/domain/jobs';
 import {
   fixedClock,

@@ -1,7 +1,14 @@
 import pLimit from 'p-limit';
-import { describeError } from '@offload/errors';
-import type { BatchItem, BatchJob } from '@offload/messages';
-import { isFinalCheck, requestFor, resolution, type BatchProvider, type BatchStore } from './batchJobs';
+import { describeError, TooManyRequestsError } from '@offload/errors';
+import type { BatchItem, BatchJob, CreateBatchJobBody } from '@offload/messages';
+import {
+  isFinalCheck,
+  newBatchJob,
+  requestFor,
+  resolution,
+  type BatchProvider,
+  type BatchStore,
+} from './batchJobs';
 
 export interface PollStats {
   jobsPolled: number;
@@ -189,4 +196,39 @@ export async function submitItems(
   const count = submitted.filter(Boolean).length;
   if (count > 0) await deps.store.countSubmitted(job.job_id, count, now());
   return count;
+}
+
+/** A per-caller fixed-window limit: one token per call, or how long until the next window. */
+export type RateLimiter = (
+  owner: string,
+  limit: number,
+  now: Date,
+) => Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
+
+/**
+ * POST /batch-jobs: within the caller's rate limit, records the job and its items (`queued`), then
+ * hands items to the provider while time allows. Answers the job as stored after submission.
+ */
+export async function submitBatchJob(
+  deps: Pick<PollDeps, 'store' | 'provider' | 'clock' | 'hasTime' | 'warn'> & {
+    rateLimit: RateLimiter;
+    rateLimitPerMinute: number;
+    submitConcurrency: number;
+  },
+  owner: string,
+  body: CreateBatchJobBody,
+  jobId: string,
+): Promise<BatchJob> {
+  const now = deps.clock.now();
+  const rate = await deps.rateLimit(owner, deps.rateLimitPerMinute, now);
+  if (!rate.allowed) {
+    throw new TooManyRequestsError(
+      rate.retryAfterSeconds,
+      `Too many batch jobs; retry in ${rate.retryAfterSeconds} s`,
+    );
+  }
+  const { job, items } = newBatchJob(body, owner, jobId, now.toISOString());
+  await deps.store.createJob(job, items);
+  await submitItems(deps, job, items, deps.submitConcurrency);
+  return (await deps.store.getJob(job.job_id)) ?? job;
 }

@@ -1,16 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import { takeRateToken } from '@offload/aws/dynamodb';
 import { BATCH_BODY_MAX_BYTES, createBatchJobBodySchema } from '@offload/messages';
 import { httpApi, identify, json, logger, parseCallers } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { provider, submitConcurrency } from '../adapters/provider';
-import { callerConfig, tables } from '../config';
-import { jobView, newBatchJob } from '../domain/batchJobs';
-import { submitItems } from '../domain/poller';
+import { callerConfig, submitConfig, tables } from '../config';
+import { jobView } from '../domain/batchJobs';
+import { submitBatchJob } from '../domain/poller';
 
-const config = { ...tables(), ...callerConfig() };
+const config = { ...tables(), ...callerConfig(), ...submitConfig() };
 const callers = parseCallers(config.API_KEYS);
-const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
-const clock = { now: () => new Date() };
+const deps = {
+  store: dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME),
+  provider,
+  clock: { now: () => new Date() },
+  rateLimit: (owner: string, limit: number, now: Date) =>
+    takeRateToken(config.CONTROLS_TABLE_NAME, owner, limit, now),
+  rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  submitConcurrency,
+  warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
+};
 // Stop submitting with this much left, so the answer goes out before the request times out.
 const ANSWER_MARGIN_MS = 3000;
 
@@ -18,13 +27,10 @@ const ANSWER_MARGIN_MS = 3000;
 export const handler = httpApi(
   async (event, context) => {
     const caller = identify(callers, event.headers);
-    const { job, items } = newBatchJob(event.body, caller.userId, randomUUID(), clock.now().toISOString());
-    await store.createJob(job, items);
     const hasTime = () => context.getRemainingTimeInMillis() > ANSWER_MARGIN_MS;
-    const warn = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields);
-    await submitItems({ store, provider, clock, hasTime, warn }, job, items, submitConcurrency);
-    const saved = (await store.getJob(job.job_id)) ?? job;
-    return json(202, jobView(saved), { location: `/batch-jobs/${job.job_id}` });
+    const job = await submitBatchJob({ ...deps, hasTime }, caller.userId, event.body, randomUUID());
+    logger.info('Batch job accepted', { job_id: job.job_id, items: job.total_items });
+    return json(202, jobView(job), { location: `/batch-jobs/${job.job_id}` });
   },
   { body: createBatchJobBodySchema, maxBodyBytes: BATCH_BODY_MAX_BYTES },
 );

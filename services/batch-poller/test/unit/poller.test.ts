@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createBatchJobBodySchema } from '@offload/messages';
 import { newBatchJob, type ProviderCheck } from '../../src/domain/batchJobs';
-import { pollPass, pollRun, submitItems, type PollDeps } from '../../src/domain/poller';
+import { TooManyRequestsError } from '@offload/errors';
+import {
+  pollPass,
+  pollRun,
+  submitBatchJob,
+  submitItems,
+  type PollDeps,
+  type RateLimiter,
+} from '../../src/domain/poller';
 import { memoryStore, scriptedProvider } from '../support/memory';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
@@ -228,5 +236,50 @@ describe('pollRun', () => {
       { ...options, passes: 2, passIntervalMs: 30_000 },
     );
     expect(stats.passes).toBe(1);
+  });
+});
+
+describe('submitBatchJob', () => {
+  const body = createBatchJobBodySchema.parse({ name: 'n', items: [{ input: 'a' }, { input: 'b' }] });
+  const allow: RateLimiter = async () => ({ allowed: true });
+
+  it('records the job and its items and answers it running with every item submitted', async () => {
+    const s = await setup(1);
+    const id = randomUUID();
+    const job = await submitBatchJob(
+      { ...s.deps, rateLimit: allow, rateLimitPerMinute: 10, submitConcurrency: 2 },
+      'alice',
+      body,
+      id,
+    );
+    expect(job).toMatchObject({
+      job_id: id,
+      owner: 'alice',
+      status: 'running',
+      total_items: 2,
+      submitted_items: 2,
+    });
+    expect(await s.store.allItems(id)).toHaveLength(2);
+  });
+
+  it('refuses a caller over the limit with 429 and Retry-After, recording nothing', async () => {
+    const s = await setup(1);
+    const calls: [string, number][] = [];
+    const refuse: RateLimiter = async (owner, limit) => {
+      calls.push([owner, limit]);
+      return { allowed: false, retryAfterSeconds: 12 };
+    };
+    const id = randomUUID();
+    const attempt = submitBatchJob(
+      { ...s.deps, rateLimit: refuse, rateLimitPerMinute: 10, submitConcurrency: 2 },
+      'alice',
+      body,
+      id,
+    );
+    await expect(attempt).rejects.toBeInstanceOf(TooManyRequestsError);
+    await expect(attempt).rejects.toMatchObject({ status: 429, retryAfterSeconds: 12 });
+    expect(calls).toEqual([['alice', 10]]);
+    expect(await s.store.getJob(id)).toBeUndefined();
+    expect(s.submitted).toEqual([]);
   });
 });
