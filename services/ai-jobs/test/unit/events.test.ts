@@ -1,9 +1,10 @@
-import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, ScheduledEvent, SQSEvent } from 'aws-lambda';
 import { createJobBodySchema, jobRequested, jobResult, parseMessage } from '@offload/messages';
 import createJob from '../../events/createJob.json';
 import getJob from '../../events/getJob.json';
 import processJobs from '../../events/processJobs.json';
 import recordResults from '../../events/recordResults.json';
+import sweepStaleJobs from '../../events/sweepStaleJobs.json';
 
 // The sample events feed `serverless invoke local`; these checks keep them valid as schemas move.
 describe('ai-jobs sample events', () => {
@@ -22,5 +23,9 @@ describe('ai-jobs sample events', () => {
       expect(parseMessage(record.body, jobRequested).version).toBe('1');
     for (const record of (recordResults as SQSEvent).Records)
       expect(parseMessage(record.body, jobResult).version).toBe('1');
+  });
+
+  it('sweepStaleJobs.json is an EventBridge scheduled event', () => {
+    expect((sweepStaleJobs as unknown as ScheduledEvent)['detail-type']).toBe('Scheduled Event');
   });
 });
