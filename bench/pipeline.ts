@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { BatchGetItemCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
@@ -19,6 +16,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createTaskBodySchema } from '@offload/messages';
+import { spawnLocalStack, type StackChild } from '../tools/local-stack/child';
 import { ROOT } from '../tools/local-stack/services';
 import { newTask, taskSubmittedMessage } from '../services/task-api/src/domain/tasks';
 import { param, readService } from './serverless';
@@ -31,7 +29,6 @@ const HTTP_PORT = 15000;
 const POST_CONCURRENCY = 10;
 const POLL_MS = 500;
 const STALL_MS = 90_000;
-const READY = 'OFFLOAD_READY ';
 // Queue attributes a throwaway queue can copy as they are (no redrive: nothing fails here).
 const COPIED_ATTRIBUTES = [
   'FifoQueue',
@@ -57,70 +54,31 @@ interface Stack {
 
 /** `npm start` for the task-api alone, as a child process; resolves on its machine-readable ready line. */
 async function startStack(): Promise<Stack> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'tools/local-stack/start.ts',
-      '--stage',
-      STAGE,
-      '--service',
-      SERVICE,
-      '--machine',
-      '--http-port',
-      String(HTTP_PORT),
-      '--sqs-port',
-      '0',
-      '--dynamodb-port',
-      '0',
-      '--openai-port',
-      '0',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
   // The stack's own output goes to a temporary log, kept only when something went wrong.
   const logFile = path.join(tmpdir(), `offload-bench-stack-${Date.now()}.log`);
   const log = createWriteStream(logFile);
-  child.stderr!.pipe(log, { end: false });
-  const exited = once(child, 'exit');
-
+  const args = ['--stage', STAGE, '--service', SERVICE, '--http-port', String(HTTP_PORT)];
+  const ports = ['--sqs-port', '0', '--dynamodb-port', '0', '--openai-port', '0'];
+  let child: StackChild;
+  try {
+    child = await spawnLocalStack([...args, ...ports], log);
+  } catch (error) {
+    log.end();
+    throw new Error(`${(error as Error).message} (its output: ${logFile})`, { cause: error });
+  }
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      // Its SIGTERM handler stops serverless-offline's process group and the emulators.
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await child.stop(30_000);
     log.end();
     for (const port of [HTTP_PORT, HTTP_PORT + 100]) {
       if (await listening(port)) console.warn(`${GROUP}: port ${port} still answers after the stack stopped`);
     }
   };
-
-  try {
-    const ready = await new Promise<{ urls: Record<string, string>; endpoints: Stack['endpoints'] }>(
-      (resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('not ready within 180 s')), 180_000);
-        void exited.then(([code]) => reject(new Error(`exited with code ${code} before it was ready`)));
-        createInterface({ input: child.stdout! }).on('line', (line) => {
-          if (line.startsWith(READY)) {
-            clearTimeout(timer);
-            resolve(JSON.parse(line.slice(READY.length)));
-          } else {
-            log.write(`${line}\n`);
-          }
-        });
-      },
-    );
-    const url = ready.urls[SERVICE];
-    if (!url) throw new Error(`no URL for ${SERVICE} in the ready line`);
-    return { url, endpoints: ready.endpoints, logFile, stop };
-  } catch (error) {
+  const url = child.ready.urls[SERVICE];
+  if (!url) {
     await stop();
-    throw new Error(`The local stack failed: ${(error as Error).message} (its output: ${logFile})`);
+    throw new Error(`no URL for ${SERVICE} in the ready line (its output: ${logFile})`);
   }
+  return { url, endpoints: child.ready.endpoints, logFile, stop };
 }
 
 function listening(port: number): Promise<boolean> {
