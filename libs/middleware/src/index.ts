@@ -4,6 +4,7 @@ export { bodyLimit, validateBody } from './httpBody';
 export { httpErrorMapper } from './httpErrors';
 export { appendCorrelationId, correlationIdOf, logger, traceIdOf } from './logger';
 export { flushMetrics, metrics, MetricUnit, recordCounts } from './metrics';
+export { uuidPathParameter } from './pathParameters';
 export { json, type JsonResult } from './response';
 export { scheduled } from './schedule';
 export {

@@ -1,6 +1,4 @@
-import * as z from 'zod';
-import { ValidationError } from '@offload/errors';
-import { httpApi, identify, json, parseCallers } from '@offload/middleware';
+import { httpApi, identify, json, parseCallers, uuidPathParameter } from '@offload/middleware';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { callerConfig, tables } from '../config';
 import { getJobFor } from '../domain/jobs';
@@ -8,15 +6,12 @@ import { getJobFor } from '../domain/jobs';
 const config = { ...tables(), ...callerConfig() };
 const callers = parseCallers(config.API_KEYS);
 const store = dynamoJobStore(config.JOBS_TABLE_NAME);
-const jobId = z.uuid();
 const POLL_AFTER_SECONDS = '2';
 
 /** GET /jobs/{id}: the caller's own job and its progress; Retry-After while it is still running. */
 export const handler = httpApi(async (event) => {
   const caller = identify(callers, event.headers);
-  const id = jobId.safeParse(event.pathParameters?.id);
-  if (!id.success) throw new ValidationError([{ field: 'id', message: 'must be a UUID' }]);
-  const view = await getJobFor(store, id.data, caller);
+  const view = await getJobFor(store, uuidPathParameter(event), caller);
   const running = view.status === 'queued' || view.status === 'processing';
   return json(200, view, {
     'cache-control': 'no-store',

@@ -1,6 +1,4 @@
-import * as z from 'zod';
-import { ValidationError } from '@offload/errors';
-import { httpApi, identify, json, parseCallers } from '@offload/middleware';
+import { httpApi, identify, json, parseCallers, uuidPathParameter } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { callerConfig, tables } from '../config';
 import { getJobFor, jobView } from '../domain/batchJobs';
@@ -8,16 +6,13 @@ import { getJobFor, jobView } from '../domain/batchJobs';
 const config = { ...tables(), ...callerConfig() };
 const callers = parseCallers(config.API_KEYS);
 const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
-const jobId = z.uuid();
 // The poller runs every 30 s; polling this faster only costs reads.
 const POLL_AFTER_SECONDS = '30';
 
 /** GET /batch-jobs/{id}: the caller's own job with its aggregates. */
 export const handler = httpApi(async (event) => {
   const caller = identify(callers, event.headers);
-  const id = jobId.safeParse(event.pathParameters?.id);
-  if (!id.success) throw new ValidationError([{ field: 'id', message: 'must be a UUID' }]);
-  const job = await getJobFor(store, id.data, caller.userId);
+  const job = await getJobFor(store, uuidPathParameter(event), caller.userId);
   const open = job.status === 'queued' || job.status === 'running';
   return json(200, jobView(job), {
     'cache-control': 'no-store',
