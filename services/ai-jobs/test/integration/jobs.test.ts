@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchGetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '@offload/aws/dynamodb';
-import { drainQueue, invokeFunction, waitFor, type ReceivedMessage } from '@offload/testing';
+import { drainQueue, invokeFunction, stubControl, waitFor, type ReceivedMessage } from '@offload/testing';
 
 // Names follow services/ai-jobs/serverless.yml at the `test` stage the harness starts.
 const JOBS_TABLE = 'offload-ai-jobs-test-jobs';
@@ -26,16 +26,6 @@ const api = () => {
   if (!url) throw new Error('AI_JOBS_URL is not set: the integration globalSetup did not run');
   return url;
 };
-
-/** The stand-in's control API sits beside its /v1 routes. */
-async function stub(path: string, init: { method: string; body?: unknown }) {
-  const res = await fetch(new URL(path, process.env.OPENAI_BASE_URL), {
-    method: init.method,
-    headers: { 'content-type': 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  if (!res.ok) throw new Error(`stand-in ${path} answered ${res.status}`);
-}
 
 async function post(body: unknown, key = ALICE, headers: Record<string, string> = {}) {
   const res = await fetch(`${api()}/jobs`, {
@@ -84,8 +74,8 @@ const multiAgent = (topic: string, agents = 2, rounds = 2) => ({ topic, agents, 
 
 describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', () => {
   afterEach(async () => {
-    await stub('/_stub/faults', { method: 'DELETE' });
-    await stub('/_stub/config', { method: 'POST', body: { latencyMs: 20 } });
+    await stubControl('/_stub/faults', 'DELETE');
+    await stubControl('/_stub/config', 'POST', { latencyMs: 20 });
   });
 
   it.each([
@@ -94,7 +84,7 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
     ['discussion', { type: 'discussion', config: multiAgent('Tabs or spaces', 2, 2) }],
     ['completion', { type: 'completion', config: { prompt: 'Say hello in French' } }],
   ])('runs a %s job to succeeded with progress that only rises', async (type, body) => {
-    await stub('/_stub/config', { method: 'POST', body: { latencyMs: 60 } });
+    await stubControl('/_stub/config', 'POST', { latencyMs: 60 });
     const id = await submit(body);
     const { job, progress } = await watch(id);
 
@@ -111,7 +101,7 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
   });
 
   it('answers Retry-After while a job runs and none once it has finished', async () => {
-    await stub('/_stub/config', { method: 'POST', body: { latencyMs: 300 } });
+    await stubControl('/_stub/config', 'POST', { latencyMs: 300 });
     const id = await submit({ type: 'completion', config: { prompt: 'slow one' } });
     expect((await get(id)).headers.get('retry-after')).toBe('2');
     await watch(id);
@@ -120,7 +110,7 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
 
   it('ends succeeded when the LLM fails twice and then answers', async () => {
     const topic = `flaky-${randomUUID()}`;
-    await stub('/_stub/faults', { method: 'POST', body: { match: topic, times: 2, status: 500 } });
+    await stubControl('/_stub/faults', 'POST', { match: topic, times: 2, status: 500 });
     const id = await submit({ type: 'completion', config: { prompt: topic } });
     const { job } = await watch(id, ALICE, 200);
     expect(job.status).toBe('succeeded');
@@ -129,7 +119,7 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
 
   it('ends failed with the error when the LLM always fails, and dead-letters the request with its reason', async () => {
     const topic = `broken-${randomUUID()}`;
-    await stub('/_stub/faults', { method: 'POST', body: { match: topic, times: 'always', status: 500 } });
+    await stubControl('/_stub/faults', 'POST', { match: topic, times: 'always', status: 500 });
     const id = await submit({ type: 'discussion', config: multiAgent(topic) });
     const { job } = await watch(id, ALICE, 200);
     expect(job.status).toBe('failed');
@@ -145,7 +135,7 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
 
   it('ends failed with the reason, not stuck processing, when the LLM outlasts the processor every time', async () => {
     // The test stage gives the processor 5 s; every answer takes 6 s.
-    await stub('/_stub/config', { method: 'POST', body: { latencyMs: 6000 } });
+    await stubControl('/_stub/config', 'POST', { latencyMs: 6000 });
     const id = await submit({ type: 'completion', config: { prompt: `slow ${randomUUID()}` } });
     const { job } = await watch(id, ALICE, 500);
     expect(job.status).toBe('failed');
@@ -202,7 +192,7 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
     // Each normal job makes 4 calls of 400 ms, so one batch of 10 outlasts the whole submission
     // and the backlog exists before the paid job arrives, however slow the machine is. POSTs go
     // 5 at a time: serverless-offline starts a fresh worker (a cold start) per concurrent call.
-    await stub('/_stub/config', { method: 'POST', body: { latencyMs: 400 } });
+    await stubControl('/_stub/config', 'POST', { latencyMs: 400 });
     const normal: string[] = [];
     for (let i = 0; i < 50; i += 5) {
       const chunk = Array.from({ length: 5 }, (_, j) =>

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { invokeFunction, stubControl, waitFor } from '@offload/testing';
+import type { PollStats } from '../../src/domain/poller';
 
 // Names follow services/batch-poller/serverless.yml at the `test` stage the harness starts; that
 // stage disables the schedule so each test starts the poller runs it counts.
@@ -24,16 +25,8 @@ interface ItemView {
   result?: string;
   error?: string;
 }
-interface RunStats {
-  jobsPolled: number;
-  itemsPolled: number;
-  itemsUpdated: number;
-  jobsResolved: number;
-  errors: number;
-  deferred: number;
-  backoffs: number;
-  durationMs: number;
-}
+/** The poller's statistics line, as its invocation answers it. */
+type RunStats = PollStats & { passes: number; backoffs: number; durationMs: number };
 
 const env = (name: string) => {
   const value = process.env[name];

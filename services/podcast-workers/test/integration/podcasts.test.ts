@@ -3,7 +3,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '@offload/aws/dynamodb';
 import { sendMessages } from '@offload/aws/sqs';
 import type { Episode } from '@offload/messages';
-import { drainQueue, waitFor, type ReceivedMessage } from '@offload/testing';
+import { drainQueue, stubControl, waitFor, type ReceivedMessage } from '@offload/testing';
 
 // Names follow services/podcast-workers/serverless.yml at the `test` stage the harness starts.
 const EPISODES_TABLE = 'offload-podcast-workers-test-episodes';
@@ -66,7 +66,7 @@ async function deadLetterFor(queue: string, fragment: string) {
 
 describe('podcast-workers with the local emulators', () => {
   afterEach(async () => {
-    await fetch(new URL('/_stub/faults', process.env.OPENAI_BASE_URL), { method: 'DELETE' });
+    await stubControl('/_stub/faults', 'DELETE');
   });
 
   it('turns 25 due podcasts into exactly 25 generation messages in 3 batches and 25 new episodes', async () => {
@@ -194,11 +194,7 @@ describe('podcast-workers with the local emulators', () => {
 
   it('retries a worker failure and then succeeds', async () => {
     const title = `Flaky ${randomUUID()}`;
-    await fetch(new URL('/_stub/faults', process.env.OPENAI_BASE_URL), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ match: title, times: 1, status: 503 }),
-    });
+    await stubControl('/_stub/faults', 'POST', { match: title, times: 1, status: 503 });
     const id = await duePodcast(title);
     expect((await post('/podcasts/schedule')).json.sent).toBeGreaterThanOrEqual(1);
 
@@ -207,9 +203,7 @@ describe('podcast-workers with the local emulators', () => {
       return list.length > 0 && list;
     });
     expect(episode).toMatchObject({ status: 'pending', podcastId: id });
-    const stats = (await (await fetch(new URL('/_stub/stats', process.env.OPENAI_BASE_URL))).json()) as {
-      failures: number;
-    };
+    const stats = await stubControl<{ failures: number }>('/_stub/stats');
     expect(stats.failures).toBeGreaterThanOrEqual(1);
   });
 });
