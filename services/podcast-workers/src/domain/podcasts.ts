@@ -138,16 +138,20 @@ export async function checkEpisodes(
   const pending = await deps.episodes.listPending();
   const timestamp = deps.clock.now().toISOString();
   const summary = await deps.publisher.send(
-    pending.map((episode) => ({
-      version: '1.0',
-      type: 'episode_processing',
-      data: { episodeId: episode.episodeId, podcastId: episode.podcastId, status: episode.status, timestamp },
-      metadata: {
-        retryCount: 0,
-        source: 'episode_checker',
-        ...((episode.traceId ?? traceId) && { traceId: episode.traceId ?? traceId }),
-      },
-    })),
+    pending.map((episode) => {
+      const trace = episode.traceId ?? traceId;
+      return {
+        version: '1.0',
+        type: 'episode_processing',
+        data: {
+          episodeId: episode.episodeId,
+          podcastId: episode.podcastId,
+          status: episode.status,
+          timestamp,
+        },
+        metadata: { retryCount: 0, source: 'episode_checker', ...(trace && { traceId: trace }) },
+      };
+    }),
   );
   return { found: pending.length, ...summary };
 }
