@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { BatchGetItemCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -17,6 +16,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { createTaskBodySchema } from '@offload/messages';
 import { spawnLocalStack, type StackChild } from '../tools/local-stack/child';
+import { isListening } from '../tools/local-stack/offline';
 import { ROOT } from '../tools/local-stack/services';
 import { newTask, taskSubmittedMessage } from '../services/task-api/src/domain/tasks';
 import { param, readService } from './serverless';
@@ -70,7 +70,8 @@ async function startStack(): Promise<Stack> {
     await child.stop(30_000);
     log.end();
     for (const port of [HTTP_PORT, HTTP_PORT + 100]) {
-      if (await listening(port)) console.warn(`${GROUP}: port ${port} still answers after the stack stopped`);
+      if (await isListening(port))
+        console.warn(`${GROUP}: port ${port} still answers after the stack stopped`);
     }
   };
   const url = child.ready.urls[SERVICE];
@@ -79,14 +80,6 @@ async function startStack(): Promise<Stack> {
     throw new Error(`no URL for ${SERVICE} in the ready line (its output: ${logFile})`);
   }
   return { url, endpoints: child.ready.endpoints, logFile, stop };
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** The sample POST body from the service's events, and task messages built as createTask builds them. */

@@ -4,7 +4,8 @@ import type { Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { ROOT } from './services';
 
-const READY = 'OFFLOAD_READY ';
+/** The prefix of `start.ts --machine`'s ready line; the JSON that follows is a ReadyLine. */
+export const READY = 'OFFLOAD_READY ';
 
 /** What `start.ts --machine` prints on its ready line. */
 export interface ReadyLine {

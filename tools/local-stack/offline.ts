@@ -81,27 +81,31 @@ export function startOffline(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const prefix = (chunk: Buffer) =>
-    chunk
-      .toString()
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => `[${service.name}] ${line}\n`)
-      .join('');
+  const lines = (stream: NodeJS.ReadableStream, out: (line: string) => void) =>
+    createInterface({ input: stream }).on('line', (line) => line.trim() !== '' && out(line));
+  const prefixed = (line: string) => `[${service.name}] ${line}\n`;
   // Quiet (tests, --machine): serverless-offline's own request lines are dropped, but the functions'
   // JSON log lines still go out, on stderr, which the test harness keeps in integration-stack.log.
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (line.trim() === '') return;
-    if (!options.quiet) process.stdout.write(`[${service.name}] ${line}\n`);
-    else if (line.startsWith('{')) process.stderr.write(`[${service.name}] ${line}\n`);
+  lines(child.stdout!, (line) => {
+    if (!options.quiet) process.stdout.write(prefixed(line));
+    else if (line.startsWith('{')) process.stderr.write(prefixed(line));
   });
-  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
+  lines(child.stderr!, (line) => process.stderr.write(prefixed(line)));
   return {
     name: service.name,
     url: `http://127.0.0.1:${options.ports.http}`,
     lambdaUrl: `http://127.0.0.1:${options.ports.lambda}`,
     process: child,
   };
+}
+
+/** Whether something accepts connections on the loopback port. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** Resolves once something listens on the port; rejects if the process exits first. */
@@ -111,12 +115,7 @@ export async function waitForPort(port: number, child: ChildProcess, timeoutMs: 
   child.once('exit', (code) => (exited = code ?? -1));
   while (Date.now() < deadline) {
     if (exited !== null) throw new Error(`serverless offline exited with code ${exited} before listening`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ port, host: '127.0.0.1' });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await isListening(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`Nothing listened on port ${port} within ${timeoutMs} ms`);

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { READY, type ReadyLine } from './child';
 import { startLocalStack } from './stack';
 
 const { values } = parseArgs({
@@ -45,11 +46,16 @@ async function main() {
   console.log(
     `Offload local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Ctrl-C to stop)`,
   );
-  // One machine-readable line for the test harness, which runs this same script.
-  if (values.machine)
-    console.log(
-      `OFFLOAD_READY ${JSON.stringify({ urls: stack.urls, lambdaUrls: stack.lambdaUrls, endpoints: stack.endpoints, openaiBaseUrl: stack.openaiBaseUrl })}`,
-    );
+  // One machine-readable line for the test harness and the bench (spawnLocalStack reads it).
+  if (values.machine) {
+    const ready: ReadyLine = {
+      urls: stack.urls,
+      lambdaUrls: stack.lambdaUrls,
+      endpoints: stack.endpoints,
+      openaiBaseUrl: stack.openaiBaseUrl,
+    };
+    console.log(`${READY}${JSON.stringify(ready)}`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -62,7 +62,7 @@ export class SkippedAfterFailureError extends OffloadError {}
 type Outcome = 'processed' | 'dead-lettered';
 type Settled = PromiseSettledResult<Outcome>;
 
-/** Each record's child logger, so the stack's own lines about a record carry its correlation id. */
+/** Each record's log, so the stack's own lines about a record carry its id and correlation id. */
 const recordLogs = new WeakMap<SQSRecord, RecordLog>();
 
 function receiveCountOf(record: SQSRecord): number {
