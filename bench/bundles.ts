@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 import { functionEnv } from '../tools/local-stack/offline';
-import { cliEnv, discoverServices, ROOT, SERVERLESS_BIN } from '../tools/local-stack/services';
+import { discoverServices, printConfig, ROOT } from '../tools/local-stack/services';
 import { esbuildOptions, providerNodeOptions, readService, type ServiceSpec } from './serverless';
 import { rowFromSamples, type BenchOptions, type Row } from './types';
 
@@ -64,20 +64,11 @@ async function bundle(options: BuildOptions, outfile: string): Promise<Bundle> {
  * AWS account), from `serverless print`: the handlers read their configuration at load time.
  */
 async function functionEnvironments(service: ServiceSpec): Promise<Record<string, Record<string, string>>> {
-  const { stdout } = await execFileAsync(
-    process.execPath,
-    [SERVERLESS_BIN, 'print', '--stage', 'local', '--format', 'json'],
-    {
-      cwd: service.dir,
-      env: cliEnv(),
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
   type Env = Record<string, unknown> | undefined;
-  const config = JSON.parse(stdout) as {
+  const config = await printConfig<{
     provider?: { environment?: Env };
     functions?: Record<string, { environment?: Env }>;
-  };
+  }>(service, 'local');
   const strings = (env: Env) =>
     Object.fromEntries(
       Object.entries(env ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),

@@ -61,11 +61,19 @@ export interface ResolvedService {
  * CLI, so provisioning reads exactly what a deploy would send to CloudFormation.
  */
 export async function printService(service: ServiceDir, stage: string): Promise<ResolvedService> {
+  const config = await printConfig<{ service: string; resources?: { Resources?: CfnResources } }>(
+    service,
+    stage,
+  );
+  return { service: config.service, resources: config.resources?.Resources ?? {} };
+}
+
+/** `serverless print` of a service at a stage: its configuration with every variable resolved. */
+export async function printConfig<Config>(service: Pick<ServiceDir, 'dir'>, stage: string): Promise<Config> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [SERVERLESS_BIN, 'print', '--stage', stage, '--format', 'json'],
     { cwd: service.dir, env: cliEnv(), maxBuffer: 16 * 1024 * 1024 },
   );
-  const config = JSON.parse(stdout) as { service: string; resources?: { Resources?: CfnResources } };
-  return { service: config.service, resources: config.resources?.Resources ?? {} };
+  return JSON.parse(stdout) as Config;
 }
