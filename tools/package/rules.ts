@@ -278,10 +278,11 @@ export const iamWildcards: Rule = {
         problems.push('uses NotResource (allows every other resource)');
       const actions = actionsOf(statement).filter((action) => action.includes('*'));
       const resources = resourcesOf(statement).filter((arn) => arn.includes('*'));
-      if (actions.length > 0 && !allowListEntryFor(statement, template)) {
+      const allowListed = allowListEntryFor(statement, template) !== undefined;
+      if (actions.length > 0 && !allowListed) {
         problems.push(`wildcard action ${actions.join(', ')}`);
       }
-      if (resources.length > 0 && !allowListEntryFor(statement, template)) {
+      if (resources.length > 0 && !allowListed) {
         problems.push(`wildcard resource ${resources.join(', ')}`);
       }
       if (render(statement.Principal).includes('*') && statement.Condition === undefined) {
