@@ -74,6 +74,47 @@ describe('sqsWorker (standard queue)', () => {
     });
   });
 
+  it("records a first failure's own message id as the identity a redrive carries", async () => {
+    const { run } = worker();
+    await run(event(sqsRecord('a', 'not json')));
+    const attributes = sendToDlq.mock.calls[0]?.[1].attributes;
+    expect(attributes).toMatchObject({ original_message_id: 'a', source_message_id: 'a' });
+    expect(attributes).not.toHaveProperty('redrive_count');
+  });
+
+  it("keeps a redriven message's identity, redrive count and own attributes on its next dead letter", async () => {
+    const { run } = worker();
+    const redriven = {
+      original_message_id: 'first',
+      redrive_count: '1',
+      trace_id: 't-1',
+      failure_kind: 'exhausted',
+    };
+    await run(event(sqsRecord('b', 'not json', { messageAttributes: redriven })));
+    expect(sendToDlq.mock.calls[0]?.[1].attributes).toEqual({
+      original_message_id: 'first',
+      redrive_count: '1',
+      trace_id: 't-1',
+      failure_kind: 'poison',
+      failure_reason: expect.stringMatching(/PoisonMessageError/),
+      source_message_id: 'b',
+      receive_count: '1',
+    });
+  });
+
+  it('stays within the 10 attributes SQS allows, keeping the failure and redrive ones first', async () => {
+    const { run } = worker();
+    const many = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`user_${i}`, String(i)]));
+    await run(event(sqsRecord('c', 'not json', { messageAttributes: { ...many, redrive_count: '2' } })));
+    const attributes = sendToDlq.mock.calls[0]?.[1].attributes ?? {};
+    expect(Object.keys(attributes)).toHaveLength(10);
+    expect(attributes).toMatchObject({
+      failure_kind: 'poison',
+      original_message_id: 'c',
+      redrive_count: '2',
+    });
+  });
+
   it('reports the record as failed when the DLQ send itself fails, so nothing is lost', async () => {
     sendToDlq.mockRejectedValueOnce(new Error('DLQ unavailable'));
     const { run } = worker();

@@ -69,6 +69,39 @@ function receiveCountOf(record: SQSRecord): number {
   return Number(record.attributes.ApproximateReceiveCount) || 1;
 }
 
+/** SQS takes at most 10 attributes on a message. */
+const MAX_MESSAGE_ATTRIBUTES = 10;
+
+/**
+ * The attributes of a record's dead letter: why it failed, plus what the DLQ tool (tools/dlq)
+ * needs to recognise it after a redrive: `original_message_id`, the id of the message that
+ * first failed, and `redrive_count`, which the tool sets on each redrive. Every failure gives
+ * the message a new id, so without them a message that fails again looks new and a redrive
+ * would move it forever. The record's own string attributes come along too (binary ones
+ * cannot, sendMessage sends strings), after ours when the 10-attribute limit bites.
+ */
+function deadLetterAttributes(
+  record: SQSRecord,
+  kind: 'poison' | 'exhausted',
+  reason: string,
+): Record<string, string> {
+  const incoming = record.messageAttributes ?? {};
+  const redriveCount = incoming.redrive_count?.stringValue;
+  const own: Record<string, string> = {
+    failure_kind: kind,
+    failure_reason: reason,
+    source_message_id: record.messageId,
+    receive_count: String(receiveCountOf(record)),
+    original_message_id: incoming.original_message_id?.stringValue ?? record.messageId,
+    ...(redriveCount !== undefined && { redrive_count: redriveCount }),
+  };
+  const carried = Object.entries(incoming)
+    .filter(([name, value]) => !(name in own) && value.stringValue !== undefined)
+    .slice(0, MAX_MESSAGE_ATTRIBUTES - Object.keys(own).length)
+    .map(([name, value]) => [name, value.stringValue!]);
+  return { ...Object.fromEntries(carried), ...own };
+}
+
 async function moveToDlq(dlqName: string, record: SQSRecord, kind: 'poison' | 'exhausted', error: unknown) {
   const reason = describeError(error).slice(0, 1024);
   const groupId = record.attributes.MessageGroupId;
@@ -76,12 +109,7 @@ async function moveToDlq(dlqName: string, record: SQSRecord, kind: 'poison' | 'e
     body: record.body,
     // A FIFO DLQ needs a group; the source's keeps related failures together for redrive.
     ...(dlqName.endsWith('.fifo') && { groupId: groupId ?? 'dlq', deduplicationId: record.messageId }),
-    attributes: {
-      failure_kind: kind,
-      failure_reason: reason,
-      source_message_id: record.messageId,
-      receive_count: String(receiveCountOf(record)),
-    },
+    attributes: deadLetterAttributes(record, kind, reason),
   });
   return reason;
 }

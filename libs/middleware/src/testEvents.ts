@@ -27,7 +27,7 @@ export function httpEvent(
 export function sqsRecord(
   messageId: string,
   body: string,
-  attributes: { groupId?: string; receiveCount?: number } = {},
+  attributes: { groupId?: string; receiveCount?: number; messageAttributes?: Record<string, string> } = {},
 ): SQSRecord {
   return {
     messageId,
@@ -40,7 +40,12 @@ export function sqsRecord(
       ApproximateFirstReceiveTimestamp: '0',
       ...(attributes.groupId && { MessageGroupId: attributes.groupId, MessageDeduplicationId: messageId }),
     },
-    messageAttributes: {},
+    messageAttributes: Object.fromEntries(
+      Object.entries(attributes.messageAttributes ?? {}).map(([name, value]) => [
+        name,
+        { dataType: 'String', stringValue: value, stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
     md5OfBody: '',
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
