@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { clientSettings } from './config';
 import { bySentTime, describeMessage } from './domain';
-import { formatDlqTable, formatPeek } from './format';
+import { formatDlqTable, formatPeek, formatRedriveResult } from './format';
 import { createClient, DlqTool } from './sqs';
 
 const USAGE = `Usage: npm run dlq -- <command> [options]
 
   list                      every *-dlq / *-dlq.fifo queue: depth and the queues that redrive into it
   peek <queue>              show messages (name or URL) without consuming them
-  redrive <dlq>             move every message back to its source queue
+  redrive <dlq>             move the messages it holds back to its source queue, each once
 
 Options:
   --prefix <p>     queue name prefix to look under (default offload-)
@@ -17,7 +17,8 @@ Options:
   --to <queue>     redrive: destination (default: the DLQ's only source queue)
   --dry-run        redrive: show what would move, move nothing
   --manual         redrive: receive/send/delete even where StartMessageMoveTask exists
-                   (drops the failure_* attributes; a move task keeps every attribute)
+                   (drops the failure_* attributes and counts the redrive; a move task
+                   keeps every attribute as it is)
   --local          use the local stack's endpoint (http://127.0.0.1:4566, or SQS_PORT)
   --endpoint <url> SQS endpoint (default AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, else AWS)
   --region <r>     default AWS_REGION, else us-east-1`;
@@ -83,11 +84,7 @@ async function redrive() {
   if (values.json) {
     console.log(JSON.stringify(result));
   } else {
-    for (const failure of result.failures) console.log(`failed ${failure.messageId}: ${failure.reason}`);
-    const task = result.taskHandle ? ` (task ${result.taskHandle})` : '';
-    console.log(
-      `moved ${result.moved}, failed ${result.failed} -> ${result.destination} via ${result.method}${task}`,
-    );
+    console.log(formatRedriveResult(result));
   }
   if (result.failed > 0) process.exitCode = 1;
 }

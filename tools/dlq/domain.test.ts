@@ -9,10 +9,13 @@ import {
   isMissingQueue,
   isUnsupportedAction,
   MessageCollector,
+  originalMessageId,
   parseQueueRef,
   queueNameOf,
+  redriveCountOf,
   redriveDeduplicationId,
   redriveInput,
+  RedrivePlan,
 } from './domain';
 
 const str = (value: string) => ({ DataType: 'String', StringValue: value });
@@ -122,10 +125,27 @@ describe('describeMessage', () => {
       failureReason: 'Error: boom',
       sourceMessageId: 'src-1',
       receiveCount: 3,
+      redriveCount: 0,
       sentAt: '2026-01-01T00:00:00.000Z',
       groupId: 'tasks',
       attributes: { trace_id: 'abc' },
       body: '{"task_id":"t-1"}',
+    });
+  });
+
+  it('shows the identity and redrive count of a message that failed again apart from its attributes', () => {
+    const again = describeMessage({
+      ...deadLettered,
+      MessageAttributes: {
+        ...deadLettered.MessageAttributes,
+        original_message_id: str('first'),
+        redrive_count: str('2'),
+      },
+    });
+    expect(again).toMatchObject({
+      originalMessageId: 'first',
+      redriveCount: 2,
+      attributes: { trace_id: 'abc' },
     });
   });
 
@@ -159,11 +179,31 @@ describe('MessageCollector', () => {
 });
 
 describe('redriveInput', () => {
-  it('keeps the body and user attributes and drops the failure attributes', () => {
+  it('keeps the body and user attributes, drops the failure attributes and counts the redrive', () => {
     expect(redriveInput(deadLettered, { url: 'http://q/std', fifo: false })).toEqual({
       QueueUrl: 'http://q/std',
       MessageBody: '{"task_id":"t-1"}',
-      MessageAttributes: { trace_id: { DataType: 'String', StringValue: 'abc' } },
+      MessageAttributes: {
+        trace_id: str('abc'),
+        original_message_id: str('m-1'),
+        redrive_count: str('1'),
+      },
+    });
+  });
+
+  it('keeps the identity a message carries and counts one more redrive', () => {
+    const again: Message = {
+      ...deadLettered,
+      MessageId: 'm-2',
+      MessageAttributes: {
+        ...deadLettered.MessageAttributes,
+        original_message_id: str('m-1'),
+        redrive_count: str('1'),
+      },
+    };
+    expect(redriveInput(again, { url: 'http://q/std', fifo: false }).MessageAttributes).toMatchObject({
+      original_message_id: str('m-1'),
+      redrive_count: str('2'),
     });
   });
 
@@ -173,17 +213,28 @@ describe('redriveInput', () => {
       { ...deadLettered, ReceiptHandle: 'r-2' },
       { url: 'http://q/f.fifo', fifo: true },
     );
-    expect(first).toMatchObject({ MessageGroupId: 'tasks', MessageDeduplicationId: 'redrive-m-1' });
+    expect(first).toMatchObject({ MessageGroupId: 'tasks', MessageDeduplicationId: 'redrive-m-1-1' });
     expect(retried.MessageDeduplicationId).toBe(first.MessageDeduplicationId);
   });
 
-  it('gives a FIFO destination a group when the message had none, and sends no attributes when none remain', () => {
+  it('gives the next redrive of a message that failed again a new deduplication id', () => {
+    const failedAgain: Message = {
+      ...deadLettered,
+      MessageId: 'm-9',
+      MessageAttributes: { original_message_id: str('m-1'), redrive_count: str('1') },
+    };
+    expect(redriveInput(failedAgain, { url: 'http://q/f.fifo', fifo: true }).MessageDeduplicationId).toBe(
+      'redrive-m-1-2',
+    );
+  });
+
+  it('gives a FIFO destination a group when the message had none, and sends no failure attributes', () => {
     const input = redriveInput(
       { MessageId: 'm-3', Body: 'b', MessageAttributes: { failure_kind: str('poison') } },
       { url: 'http://q/f.fifo', fifo: true },
     );
     expect(input.MessageGroupId).toBe('redrive');
-    expect(input.MessageAttributes).toBeUndefined();
+    expect(Object.keys(input.MessageAttributes ?? {})).toEqual(['original_message_id', 'redrive_count']);
   });
 
   it('keeps binary attributes and drops list fields SQS does not accept', () => {
@@ -198,7 +249,7 @@ describe('redriveInput', () => {
       },
       { url: 'http://q/std', fifo: false },
     );
-    expect(input.MessageAttributes).toEqual({ blob: { DataType: 'Binary', BinaryValue: bytes } });
+    expect(input.MessageAttributes?.blob).toEqual({ DataType: 'Binary', BinaryValue: bytes });
   });
 
   it('refuses a message without an id (it could not be deduplicated)', () => {
@@ -206,9 +257,64 @@ describe('redriveInput', () => {
   });
 });
 
+describe('message identity across redrives', () => {
+  it('is the carried original id, else the message id', () => {
+    expect(
+      originalMessageId({ MessageId: 'm-2', MessageAttributes: { original_message_id: str('m-1') } }),
+    ).toBe('m-1');
+    expect(originalMessageId({ MessageId: 'm-2' })).toBe('m-2');
+  });
+
+  it('reads a missing or unreadable redrive count as none', () => {
+    expect(redriveCountOf({ MessageAttributes: { redrive_count: str('3') } })).toBe(3);
+    expect(redriveCountOf({})).toBe(0);
+    expect(redriveCountOf({ MessageAttributes: { redrive_count: str('many') } })).toBe(0);
+  });
+});
+
 describe('redriveDeduplicationId', () => {
-  it('stays within the 128 characters SQS allows and replaces characters it does not', () => {
-    expect(redriveDeduplicationId('a b\u00e9')).toBe('redrive-a_b_');
-    expect(redriveDeduplicationId('x'.repeat(300))).toHaveLength(128);
+  it('stays within the 128 characters SQS allows, keeping the count, and replaces characters it does not', () => {
+    expect(redriveDeduplicationId('a b\u00e9', 1)).toBe('redrive-a_b_-1');
+    const long = redriveDeduplicationId('x'.repeat(300), 12);
+    expect(long).toHaveLength(128);
+    expect(long.endsWith('x-12')).toBe(true);
+  });
+});
+
+describe('RedrivePlan', () => {
+  const message = (id: string, original?: string): Message => ({
+    MessageId: id,
+    ...(original && { MessageAttributes: { original_message_id: str(original) } }),
+  });
+
+  it('moves what the DLQ held at the start once each, then is done', () => {
+    const plan = new RedrivePlan(2);
+    expect(plan.next(message('a'))).toBe('move');
+    expect(plan.done).toBe(false);
+    expect(plan.next(message('b'))).toBe('move');
+    expect(plan.done).toBe(true);
+    expect(plan.next(message('c'))).toBe('beyond');
+  });
+
+  it('leaves a moved message that failed again and came back, however it is counted', () => {
+    const plan = new RedrivePlan(3);
+    expect(plan.next(message('a'))).toBe('move');
+    expect(plan.next(message('a-again', 'a'))).toBe('returned');
+    expect(plan.next(message('a-third', 'a'))).toBe('returned');
+    expect(plan.returned).toBe(2);
+    expect(plan.done).toBe(false);
+    expect(plan.next(message('b', 'first-b'))).toBe('move');
+  });
+
+  it('recognises a second delivery of a message it already received', () => {
+    const plan = new RedrivePlan(5);
+    expect(plan.next(message('a'))).toBe('move');
+    expect(plan.next(message('a'))).toBe('repeat');
+    expect(plan.next({})).toBe('repeat');
+    expect(plan.returned).toBe(0);
+  });
+
+  it('is done at once for an empty DLQ', () => {
+    expect(new RedrivePlan(0).done).toBe(true);
   });
 });

@@ -3,6 +3,15 @@ import type { Message, MessageAttributeValue, SendMessageCommandInput } from '@a
 /** Message attributes the workers add when they dead-letter a message (libs/middleware sqs.ts). */
 export const FAILURE_ATTRIBUTES = ['failure_kind', 'failure_reason', 'source_message_id', 'receive_count'];
 
+/**
+ * Attributes a message carries across redrives: its identity (the id of the message that first
+ * failed) and how many redrives it has been through. The worker copies both onto a dead letter
+ * (libs/middleware sqs.ts), so a message that fails again is recognisably the same one.
+ */
+export const ORIGINAL_ID_ATTRIBUTE = 'original_message_id';
+export const REDRIVE_COUNT_ATTRIBUTE = 'redrive_count';
+const REDRIVE_ATTRIBUTES = [ORIGINAL_ID_ATTRIBUTE, REDRIVE_COUNT_ATTRIBUTE];
+
 export function isDlqName(name: string): boolean {
   return name.endsWith('-dlq') || name.endsWith('-dlq.fifo');
 }
@@ -102,6 +111,10 @@ export interface DlqMessage {
   sourceMessageId?: string;
   /** The worker's count of receives from the source queue, not the DLQ's own receive count. */
   receiveCount?: number;
+  /** The id of the message that first failed, carried across redrives. */
+  originalMessageId?: string;
+  /** How many redrives the message has been through (0: never redriven). */
+  redriveCount: number;
   /** ISO time the message was sent to the DLQ. */
   sentAt?: string;
   groupId?: string;
@@ -121,11 +134,13 @@ export function describeMessage(message: Message): DlqMessage {
     failureReason: text('failure_reason'),
     sourceMessageId: text('source_message_id'),
     receiveCount: Number.isFinite(count) && text('receive_count') !== undefined ? count : undefined,
+    originalMessageId: text(ORIGINAL_ID_ATTRIBUTE),
+    redriveCount: redriveCountOf(message),
     sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent).toISOString() : undefined,
     groupId: message.Attributes?.MessageGroupId,
     attributes: Object.fromEntries(
       Object.entries(attributes)
-        .filter(([name]) => !FAILURE_ATTRIBUTES.includes(name))
+        .filter(([name]) => !FAILURE_ATTRIBUTES.includes(name) && !REDRIVE_ATTRIBUTES.includes(name))
         .map(([name, value]) => [name, value.StringValue ?? `(${value.DataType ?? 'binary'})`]),
     ),
     body: message.Body ?? '',
@@ -166,14 +181,34 @@ export class MessageCollector {
 }
 
 /**
- * A FIFO deduplication id from the dead-lettered message's id, so a redrive that is retried
- * after sending but before deleting does not enqueue the message twice (within SQS's 5-minute
- * deduplication window). It also keeps content-based deduplication from silently dropping a
- * redriven body that was first sent less than 5 minutes ago.
+ * A dead letter's stable identity: every failure gives the message a new MessageId, so only the
+ * carried original id recognises it. A message that never had one (moved by a redrive policy)
+ * is identified by its own id, which is also what the next redrive records for it.
  */
-export function redriveDeduplicationId(messageId: string): string {
-  const safe = messageId.replace(/[^\w!"#$%&'()*+,\-./:;<=>?@[\\\]^`{|}~]/g, '_');
-  return `redrive-${safe}`.slice(0, 128);
+export function originalMessageId(message: Message): string {
+  const carried = message.MessageAttributes?.[ORIGINAL_ID_ATTRIBUTE]?.StringValue;
+  if (carried) return carried;
+  if (!message.MessageId) throw new Error('A received message has no MessageId');
+  return message.MessageId;
+}
+
+/** How many redrives a message has been through: 0 when it carries no (or no readable) count. */
+export function redriveCountOf(message: Message): number {
+  const count = Number(message.MessageAttributes?.[REDRIVE_COUNT_ATTRIBUTE]?.StringValue);
+  return Number.isInteger(count) && count > 0 ? count : 0;
+}
+
+/**
+ * A FIFO deduplication id from the message's identity and the redrive it is on. A redrive that
+ * is retried after sending but before deleting sends the same id again and is deduplicated;
+ * the next redrive of a message that failed again counts one more, so SQS's 5-minute
+ * deduplication window does not swallow it. Keeping the id explicit also stops content-based
+ * deduplication from dropping a body first sent less than 5 minutes ago.
+ */
+export function redriveDeduplicationId(originalId: string, redriveCount: number): string {
+  const safe = originalId.replace(/[^\w!"#$%&'()*+,\-./:;<=>?@[\\\]^`{|}~]/g, '_');
+  const suffix = `-${redriveCount}`;
+  return `redrive-${safe}`.slice(0, 128 - suffix.length) + suffix;
 }
 
 function copyAttribute(value: MessageAttributeValue): MessageAttributeValue {
@@ -187,28 +222,79 @@ function copyAttribute(value: MessageAttributeValue): MessageAttributeValue {
 /**
  * The SendMessage input that puts a dead-lettered message back on a queue: the same body and
  * user attributes, without the failure attributes the worker added (the next failure writes
- * fresh ones). A FIFO destination keeps the message group and gets a deduplication id derived
- * from the message id; a standard one gets neither.
+ * fresh ones), with its identity and its redrive count, one more than before. A FIFO
+ * destination keeps the message group and gets a deduplication id from those two; a standard
+ * one gets neither.
  */
 export function redriveInput(
   message: Message,
   destination: { url: string; fifo: boolean },
 ): SendMessageCommandInput {
-  if (!message.MessageId) throw new Error('A received message has no MessageId');
-  const attributes = Object.entries(message.MessageAttributes ?? {}).filter(
+  const originalId = originalMessageId(message);
+  const redriveCount = redriveCountOf(message) + 1;
+  const kept = Object.entries(message.MessageAttributes ?? {}).filter(
     ([name]) => !FAILURE_ATTRIBUTES.includes(name),
   );
   return {
     QueueUrl: destination.url,
     MessageBody: message.Body ?? '',
-    ...(attributes.length > 0 && {
-      MessageAttributes: Object.fromEntries(attributes.map(([name, value]) => [name, copyAttribute(value)])),
-    }),
+    MessageAttributes: {
+      ...Object.fromEntries(kept.map(([name, value]) => [name, copyAttribute(value)])),
+      [ORIGINAL_ID_ATTRIBUTE]: { DataType: 'String', StringValue: originalId },
+      [REDRIVE_COUNT_ATTRIBUTE]: { DataType: 'String', StringValue: String(redriveCount) },
+    },
     ...(destination.fifo && {
       MessageGroupId: message.Attributes?.MessageGroupId ?? 'redrive',
-      MessageDeduplicationId: redriveDeduplicationId(message.MessageId),
+      MessageDeduplicationId: redriveDeduplicationId(originalId, redriveCount),
     }),
   };
+}
+
+/** What a redrive run does with one message it received from the DLQ. */
+export type RedriveStep =
+  /** Send it to the destination: it was in the DLQ when the run started. */
+  | 'move'
+  /** A second delivery of a message this run already received (SQS is at least once). */
+  | 'repeat'
+  /** A message this run moved that failed again and is back: it stays in the DLQ. */
+  | 'returned'
+  /** Received after the run has handled as many messages as the DLQ held at its start. */
+  | 'beyond';
+
+/**
+ * Decides, message by message, what a receive/send/delete redrive moves, so it moves each
+ * message that was in the DLQ when it started once and then ends. The DLQ's depth at the start
+ * bounds how many it handles; a message whose identity it already handled has failed again and
+ * is left where it is. Without both, a message that keeps failing would be moved forever.
+ */
+export class RedrivePlan {
+  private readonly receivedIds = new Set<string>();
+  private readonly handledIdentities = new Set<string>();
+  private handledCount = 0;
+  returned = 0;
+
+  /** `limit`: the DLQ's depth (visible, in flight and delayed) when the run started. */
+  constructor(private readonly limit: number) {}
+
+  /** Whether the run has handled (moved or tried to) as many messages as the DLQ held at the start. */
+  get done(): boolean {
+    return this.handledCount >= this.limit;
+  }
+
+  next(message: Message): RedriveStep {
+    const id = message.MessageId;
+    if (!id || this.receivedIds.has(id)) return 'repeat';
+    this.receivedIds.add(id);
+    const identity = originalMessageId(message);
+    if (this.handledIdentities.has(identity)) {
+      this.returned += 1;
+      return 'returned';
+    }
+    if (this.done) return 'beyond';
+    this.handledIdentities.add(identity);
+    this.handledCount += 1;
+    return 'move';
+  }
 }
 
 /** Move-task statuses after which nothing more will move. */

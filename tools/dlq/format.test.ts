@@ -1,11 +1,13 @@
 import type { DlqMessage } from './domain';
-import { formatDlqTable, formatPeek, formatTable, preview } from './format';
+import { formatDlqTable, formatPeek, formatRedriveResult, formatTable, preview } from './format';
+import type { RedriveResult } from './sqs';
 
 const message = (overrides: Partial<DlqMessage> = {}): DlqMessage => ({
   messageId: 'm-1',
   failureKind: 'poison',
   failureReason: 'PoisonMessageError: unknown version',
   receiveCount: 1,
+  redriveCount: 0,
   sentAt: '2026-01-01T00:00:00.000Z',
   attributes: {},
   body: '{"v":9}',
@@ -69,6 +71,14 @@ describe('formatPeek', () => {
     expect(text).toContain('body    {"v":9}');
   });
 
+  it('says how many redrives a message has been through, once it has been through one', () => {
+    const once = formatPeek('x-dlq', [message({ redriveCount: 1 })], { depth: 1, fifo: false });
+    expect(once).toContain('receive_count 1  redriven 1 time  sent');
+    const twice = formatPeek('x-dlq', [message({ redriveCount: 2 })], { depth: 1, fifo: false });
+    expect(twice).toContain('redriven 2 times');
+    expect(formatPeek('x-dlq', [message()], { depth: 1, fifo: false })).not.toContain('redriven');
+  });
+
   it('never prints a whole long body', () => {
     const prompt = `secret start ${'q'.repeat(1000)} secret end`;
     const text = formatPeek('x-dlq', [message({ body: prompt })], { depth: 1, fifo: false });
@@ -81,5 +91,37 @@ describe('formatPeek', () => {
     expect(text).toContain('group tasks');
     expect(text).toMatch(/FIFO: only the first message/);
     expect(formatPeek('x-dlq', [message()], { depth: 3, fifo: false })).not.toMatch(/FIFO/);
+  });
+});
+
+describe('formatRedriveResult', () => {
+  const result = (overrides: Partial<RedriveResult> = {}): RedriveResult => ({
+    method: 'receive-send-delete',
+    destination: 'x',
+    moved: 2,
+    failed: 0,
+    returned: 0,
+    failures: [],
+    ...overrides,
+  });
+
+  it('ends with how many moved and failed, and where to', () => {
+    expect(formatRedriveResult(result())).toBe('moved 2, failed 0 -> x via receive-send-delete');
+    expect(
+      formatRedriveResult(
+        result({
+          method: 'move-task',
+          taskHandle: 't-1',
+          failed: 1,
+          failures: [{ messageId: 'm', reason: 'r' }],
+        }),
+      ).split('\n'),
+    ).toEqual(['failed m: r', 'moved 2, failed 1 -> x via move-task (task t-1)']);
+  });
+
+  it('says how many moved messages came back to the DLQ while it ran', () => {
+    expect(formatRedriveResult(result({ returned: 1 }))).toBe(
+      'moved 2, failed 0 -> x via receive-send-delete; 1 message came back to the DLQ while it ran and stayed there',
+    );
   });
 });

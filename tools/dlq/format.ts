@@ -1,4 +1,5 @@
 import type { DlqMessage } from './domain';
+import type { RedriveResult } from './sqs';
 
 /** Bodies can carry user prompts: the text view shows this much of a body (or a reason) at most. */
 export const PREVIEW_CHARS = 200;
@@ -10,6 +11,8 @@ export function preview(text: string, limit = PREVIEW_CHARS): string {
   if (line.length <= limit) return line;
   return `${line.slice(0, limit)}… (${text.length} chars)`;
 }
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** A plain-text table: left-aligned columns two spaces apart, a header row, no trailing blanks. */
 export function formatTable(headers: string[], rows: string[][]): string {
@@ -56,6 +59,7 @@ export function formatPeek(
       `id ${message.messageId}`,
       `kind ${message.failureKind ?? '-'}`,
       `receive_count ${message.receiveCount ?? '-'}`,
+      ...(message.redriveCount > 0 ? [`redriven ${plural(message.redriveCount, 'time')}`] : []),
       `sent ${message.sentAt ?? '-'}`,
       ...(message.groupId ? [`group ${message.groupId}`] : []),
     ];
@@ -76,5 +80,20 @@ export function formatPeek(
       'the rest wait behind them in order. Redrive moves them all.',
     );
   }
+  return lines.join('\n');
+}
+
+/** The human view of a redrive: each failure, then one summary line. */
+export function formatRedriveResult(result: RedriveResult): string {
+  const lines = result.failures.map((failure) => `failed ${failure.messageId}: ${failure.reason}`);
+  const task = result.taskHandle ? ` (task ${result.taskHandle})` : '';
+  // Messages that failed again are not moved a second time: say so, or the DLQ looks unmoved.
+  const returned =
+    result.returned > 0
+      ? `; ${plural(result.returned, 'message')} came back to the DLQ while it ran and stayed there`
+      : '';
+  lines.push(
+    `moved ${result.moved}, failed ${result.failed} -> ${result.destination} via ${result.method}${task}${returned}`,
+  );
   return lines.join('\n');
 }

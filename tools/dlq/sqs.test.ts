@@ -30,6 +30,9 @@ class FakeSqs {
   sends: SendMessageCommand['input'][] = [];
   failSendOf = new Set<string>();
   moveTasks = false;
+  /** A consumer that fails every message sent to `queue` at once and dead-letters it as the worker does. */
+  failingConsumer?: { queue: string; dlq: string };
+  afterSend?: () => void;
   commands: unknown[] = [];
   private receipts = 0;
 
@@ -53,6 +56,18 @@ class FakeSqs {
 
   bodies(name: string) {
     return this.queue(`http://fake/${name}`).messages.map((message) => message.body);
+  }
+
+  /** Hides a message as if another reader held it. */
+  holdElsewhere(name: string, id: string) {
+    const message = this.queue(`http://fake/${name}`).messages.find((m) => m.id === id);
+    if (message) message.hiddenUntilReceipt = 'elsewhere';
+  }
+
+  attributesOf(name: string) {
+    return this.queue(`http://fake/${name}`).messages.map((message) =>
+      Object.fromEntries(Object.entries(message.attributes).map(([key, value]) => [key, value.StringValue])),
+    );
   }
 
   hidden(name: string) {
@@ -150,14 +165,32 @@ class FakeSqs {
     if (command instanceof SendMessageCommand) {
       if (this.failSendOf.has(command.input.MessageBody!)) throw new Error('throttled');
       this.sends.push(command.input);
+      this.afterSend?.();
+      const id = `new-${this.sends.length}`;
+      const consumer = this.failingConsumer;
+      if (consumer && command.input.QueueUrl === `http://fake/${consumer.queue}`) {
+        // What libs/middleware's worker does with a poison message: a new message, same identity.
+        const attributes = command.input.MessageAttributes ?? {};
+        this.queue(`http://fake/${consumer.dlq}`).messages.push({
+          id: `dead-${id}`,
+          body: command.input.MessageBody!,
+          group: command.input.MessageGroupId,
+          attributes: {
+            ...attributes,
+            failure_kind: { DataType: 'String', StringValue: 'poison' },
+            original_message_id: attributes.original_message_id ?? { DataType: 'String', StringValue: id },
+          },
+        });
+        return { MessageId: id };
+      }
       const queue = this.queue(command.input.QueueUrl!);
       queue.messages.push({
-        id: `new-${this.sends.length}`,
+        id,
         body: command.input.MessageBody!,
         group: command.input.MessageGroupId,
         attributes: command.input.MessageAttributes ?? {},
       });
-      return { MessageId: `new-${this.sends.length}` };
+      return { MessageId: id };
     }
     if (command instanceof DeleteMessageCommand) {
       const queue = this.queue(command.input.QueueUrl!);
@@ -233,8 +266,16 @@ describe('DlqTool.redrive', () => {
     expect(result).toMatchObject({ method: 'receive-send-delete', destination: 'w', moved: 2, failed: 0 });
     expect(fake.bodies('w-dlq')).toEqual([]);
     expect(fake.bodies('w')).toEqual(['one', 'two']);
-    expect(fake.sends[0]?.MessageAttributes).toEqual({ trace_id: { DataType: 'String', StringValue: 't1' } });
-    expect(fake.sends[1]?.MessageAttributes).toBeUndefined();
+    const text = (value: string) => ({ DataType: 'String', StringValue: value });
+    expect(fake.sends[0]?.MessageAttributes).toEqual({
+      trace_id: text('t1'),
+      original_message_id: text('1'),
+      redrive_count: text('1'),
+    });
+    expect(fake.sends[1]?.MessageAttributes).toEqual({
+      original_message_id: text('2'),
+      redrive_count: text('1'),
+    });
     expect(log.join('\n')).toMatch(/no StartMessageMoveTask/);
   });
 
@@ -257,7 +298,7 @@ describe('DlqTool.redrive', () => {
     expect(fake.bodies('w')).toEqual(['one', 'three']);
   });
 
-  it('FIFO: keeps groups and order, deduplicates by message id, and stops a group at its first failure', async () => {
+  it('FIFO: keeps groups and order, deduplicates by identity and redrive, and stops a group at its first failure', async () => {
     const { fake, tool } = setup();
     const fifo = { FifoQueue: 'true' };
     fake.add('t-dlq.fifo', fifo);
@@ -272,13 +313,71 @@ describe('DlqTool.redrive', () => {
     expect(result).toMatchObject({ moved: 3, failed: 1 });
     expect(fake.bodies('t.fifo')).toEqual(['a1', 'b1', 'b2']);
     expect(fake.sends.map((send) => [send.MessageGroupId, send.MessageDeduplicationId])).toEqual([
-      ['a', 'redrive-a1'],
-      ['b', 'redrive-b1'],
-      ['b', 'redrive-b2'],
+      ['a', 'redrive-a1-1'],
+      ['b', 'redrive-b1-1'],
+      ['b', 'redrive-b2-1'],
     ]);
     // a2 failed and a3 stayed behind it: both still in the DLQ, in order, visible.
     expect(fake.bodies('t-dlq.fifo')).toEqual(['a2-bad', 'a3']);
     expect(fake.hidden('t-dlq.fifo')).toBe(0);
+  });
+
+  it('moves a message that fails again once, ends, and leaves it in the DLQ counted as redriven', async () => {
+    const { fake, tool } = setup();
+    const fifo = { FifoQueue: 'true' };
+    fake.add('t-dlq.fifo', fifo);
+    fake.add('t.fifo', fifo);
+    fake.put('t-dlq.fifo', 'd1', '{"not":"a task"}', 'tasks', { ...failure, original_message_id: 'src-1' });
+    fake.failingConsumer = { queue: 't.fifo', dlq: 't-dlq.fifo' };
+    const dlq = await tool.queue('t-dlq.fifo');
+    const destination = await tool.queue('t.fifo');
+
+    expect(await tool.redrive(dlq, destination)).toMatchObject({ moved: 1, failed: 0 });
+    expect(fake.sends).toHaveLength(1);
+    expect(fake.bodies('t-dlq.fifo')).toEqual(['{"not":"a task"}']);
+    expect(fake.bodies('t.fifo')).toEqual([]);
+    expect(fake.attributesOf('t-dlq.fifo')).toEqual([
+      expect.objectContaining({ original_message_id: 'src-1', redrive_count: '1' }),
+    ]);
+
+    // A later run moves it again: a new redrive count, so FIFO deduplication lets it through.
+    expect(await tool.redrive(await tool.queue('t-dlq.fifo'), destination)).toMatchObject({ moved: 1 });
+    expect(fake.sends.map((send) => send.MessageDeduplicationId)).toEqual([
+      'redrive-src-1-1',
+      'redrive-src-1-2',
+    ]);
+    expect(fake.attributesOf('t-dlq.fifo')).toEqual([expect.objectContaining({ redrive_count: '2' })]);
+  });
+
+  it('never moves a message twice in one run, even when the DLQ held messages it could not read', async () => {
+    const { fake, tool } = setup();
+    fake.add('w-dlq');
+    fake.add('w');
+    fake.put('w-dlq', 'held', 'held by someone else');
+    fake.put('w-dlq', 'd1', 'fails again');
+    fake.holdElsewhere('w-dlq', 'held');
+    fake.failingConsumer = { queue: 'w', dlq: 'w-dlq' };
+    const result = await tool.redrive(await tool.queue('w-dlq'), await tool.queue('w'));
+    expect(result).toMatchObject({ moved: 1, failed: 0, returned: 1 });
+    expect(fake.sends).toHaveLength(1);
+    expect(fake.bodies('w-dlq')).toEqual(['held by someone else', 'fails again']);
+    // The returned message is visible again; the other reader still holds its own.
+    expect(fake.hidden('w-dlq')).toBe(1);
+  });
+
+  it('moves only as many messages as the DLQ held when it started', async () => {
+    const { fake, tool } = setup();
+    fake.add('w-dlq');
+    fake.add('w');
+    fake.put('w-dlq', '1', 'one');
+    fake.put('w-dlq', '2', 'two');
+    // Other messages keep dying meanwhile: each new dead letter is the next run's.
+    fake.afterSend = () => fake.put('w-dlq', `late-${fake.sends.length}`, `late ${fake.sends.length}`);
+    const result = await tool.redrive(await tool.queue('w-dlq'), await tool.queue('w'));
+    expect(result).toMatchObject({ moved: 2, failed: 0, returned: 0 });
+    expect(fake.bodies('w')).toEqual(['one', 'two']);
+    expect(fake.bodies('w-dlq')).toEqual(['late 1', 'late 2']);
+    expect(fake.hidden('w-dlq')).toBe(0);
   });
 
   it('uses StartMessageMoveTask with the destination ARN where the endpoint has it', async () => {
@@ -292,6 +391,7 @@ describe('DlqTool.redrive', () => {
       destination: 'w',
       moved: 2,
       failed: 0,
+      returned: 0,
       taskHandle: 'task-1',
       failures: [],
     });

@@ -26,6 +26,7 @@ import {
   MessageCollector,
   parseQueueRef,
   queueNameOf,
+  RedrivePlan,
   redriveInput,
 } from './domain';
 import type { DlqSummary } from './format';
@@ -51,6 +52,8 @@ export interface RedriveResult {
   destination: string;
   moved: number;
   failed: number;
+  /** Moved messages that failed again and were back in the DLQ before the run ended (they stay). */
+  returned: number;
   taskHandle?: string;
   failures: { messageId: string; reason: string }[];
 }
@@ -231,8 +234,10 @@ export class DlqTool {
   }
 
   /**
-   * Moves every message of `dlq` to `destination`: StartMessageMoveTask where the endpoint has it
-   * (polled until it ends), else receive -> send -> delete, deleting only after the send succeeded.
+   * Moves the messages `dlq` holds when it starts to `destination`, each once:
+   * StartMessageMoveTask where the endpoint has it (polled until it ends), else receive -> send
+   * -> delete, deleting only after the send succeeded and leaving in the DLQ any moved message
+   * that fails again before the run ends.
    */
   async redrive(dlq: Queue, destination: Queue, options: { manual?: boolean } = {}): Promise<RedriveResult> {
     if (!options.manual) {
@@ -268,6 +273,7 @@ export class DlqTool {
           destination: destination.name,
           moved,
           failed,
+          returned: 0,
           taskHandle,
           failures: task.FailureReason
             ? [{ messageId: '-', reason: `${task.Status}: ${task.FailureReason}` }]
@@ -287,17 +293,19 @@ export class DlqTool {
       destination: destination.name,
       moved: 0,
       failed: 0,
+      returned: 0,
       failures: [],
     };
-    const seen = new MessageCollector();
+    // What is in the DLQ now is what this run moves; anything that fails again meanwhile stays.
+    const plan = new RedrivePlan((await this.describe(dlq.url)).depth);
     // FIFO: after a failure in a group, later messages of that group stay put so order holds.
     const failedGroups = new Set<string>();
-    // Messages that could not be sent stay hidden until the loop ends (so it moves on to the
-    // others), then are made visible again.
+    // Messages not moved stay hidden until the loop ends (so receives move on to the others),
+    // then are made visible again.
     const held: { Id: string; ReceiptHandle: string }[] = [];
     const target = { url: destination.url, fifo: destination.fifo };
     try {
-      for (;;) {
+      while (!plan.done) {
         const out = await this.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: dlq.url,
@@ -307,16 +315,12 @@ export class DlqTool {
             ...RECEIVE_ALL,
           }),
         );
-        const fresh = new Set(seen.add(out.Messages));
-        if (fresh.size === 0) {
-          // Only repeats of messages already handled (at-least-once delivery) or nothing at all.
-          return result;
-        }
-        for (const message of out.Messages ?? []) {
+        const steps = (out.Messages ?? []).map((message) => ({ message, step: plan.next(message) }));
+        for (const { message, step } of steps) {
           const hold = () =>
             message.ReceiptHandle &&
             held.push({ Id: String(held.length), ReceiptHandle: message.ReceiptHandle });
-          if (!fresh.has(message)) {
+          if (step !== 'move') {
             hold();
             continue;
           }
@@ -351,7 +355,11 @@ export class DlqTool {
             });
           }
         }
+        // Nothing at all, or only repeats of messages already handled (at-least-once delivery).
+        if (steps.every(({ step }) => step === 'repeat')) break;
       }
+      result.returned = plan.returned;
+      return result;
     } finally {
       await this.release(dlq.url, held);
     }
