@@ -5,15 +5,17 @@ import {
   DeleteMessageCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
+import { drainQueue, queueDepth, waitFor } from '@offload/testing';
 
 // Runs the CLI as an operator would, against the emulator the integration global setup started
 // (it exports AWS_ENDPOINT_URL_SQS and local credentials). Each test makes its own queue pair,
-// so nothing here touches the services' queues.
+// except the one that needs a real worker to fail a redriven message again: it uses task-api's.
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 const base = `offload-dlqtool-${Date.now().toString(36)}`;
@@ -30,7 +32,8 @@ function cli(...args: string[]): Promise<Run> {
     execFile(
       process.execPath,
       ['--import', 'tsx', 'tools/dlq/cli.ts', ...args],
-      { cwd: ROOT, env: process.env },
+      // A redrive that never ends must fail the test, not hang it.
+      { cwd: ROOT, env: process.env, timeout: 60_000 },
       (error, stdout, stderr) =>
         resolve({
           code: error ? Number(error.code ?? 1) : 0,
@@ -168,8 +171,13 @@ describe('npm run dlq against the local emulator', () => {
     const moved = await drain(source.url);
     expect(moved.map((message) => message.Body).sort()).toEqual([...bodies].sort());
     for (const message of moved) {
-      expect(Object.keys(message.MessageAttributes ?? {})).toEqual(['trace_id']);
+      expect(Object.keys(message.MessageAttributes ?? {}).sort()).toEqual([
+        'original_message_id',
+        'redrive_count',
+        'trace_id',
+      ]);
       expect(message.MessageAttributes?.trace_id?.StringValue).toBe(`trace-${message.Body}`);
+      expect(message.MessageAttributes?.redrive_count?.StringValue).toBe('1');
     }
   });
 
@@ -191,6 +199,41 @@ describe('npm run dlq against the local emulator', () => {
     expect(moved.map((message) => message.Body)).toEqual(['a', 'b', 'c']);
     expect(moved.map((message) => message.Attributes?.MessageGroupId)).toEqual(['tasks', 'tasks', 'tasks']);
     expect(moved.every((message) => !message.MessageAttributes?.failure_kind)).toBe(true);
+  });
+
+  it('moves a message that fails again once and ends, leaving only it in the DLQ, counted as redriven', async () => {
+    // task-api's worker at the `test` stage dead-letters a malformed message at once.
+    const queue = 'offload-task-api-test-tasks.fifo';
+    const dlq = 'offload-task-api-test-tasks-dlq.fifo';
+    await drainQueue(dlq); // earlier suites' dead letters are theirs, not this test's
+    const body = JSON.stringify({ not: 'a task', run: base });
+    const { MessageId } = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: (await sqs.send(new GetQueueUrlCommand({ QueueName: queue }))).QueueUrl,
+        MessageBody: body,
+        MessageGroupId: `${base}-poison`,
+        MessageDeduplicationId: `${base}-poison`,
+      }),
+    );
+    await waitFor('the poison message in the DLQ', async () => (await queueDepth(dlq)) === 1);
+
+    const redrive = await cli('redrive', dlq);
+    expect(redrive.stdout).toContain(`moved 1, failed 0 -> ${queue} via receive-send-delete`);
+    expect(redrive.code).toBe(0);
+
+    // The worker fails it again; then nothing more arrives and no queue holds a copy.
+    await waitFor('the message back in the DLQ', async () => (await queueDepth(dlq)) >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await queueDepth(dlq)).toBe(1);
+    expect(await queueDepth(queue)).toBe(0);
+
+    const peek = await cli('peek', dlq);
+    expect(peek.stdout).toContain('kind poison  receive_count 1  redriven 1 time');
+
+    const [dead, ...more] = await drainQueue(dlq);
+    expect(more).toEqual([]);
+    expect(dead?.body).toBe(body);
+    expect(dead?.attributes).toMatchObject({ original_message_id: MessageId, redrive_count: '1' });
   });
 
   it("lists the services' own DLQs with the sources their redrive policies name (read only)", async () => {
