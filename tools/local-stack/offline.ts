@@ -12,6 +12,12 @@ export interface OfflineService {
   process: ChildProcess;
 }
 
+/**
+ * serverless-esbuild's work folder for the local stack. `serverless package` bundles into .esbuild
+ * and deletes it when done, so sharing it would leave a running stack without its handlers.
+ */
+export const OFFLINE_WORK_FOLDER = '.esbuild-offline';
+
 export interface OpenAIConfig {
   baseUrl: string;
   apiKey: string;
@@ -76,7 +82,10 @@ export function startOffline(
     ],
     {
       cwd: service.dir,
-      env: cliEnv(functionEnv(options.endpoints, options.openai)),
+      env: cliEnv({
+        ...functionEnv(options.endpoints, options.openai),
+        OFFLOAD_ESBUILD_WORK_FOLDER: OFFLINE_WORK_FOLDER,
+      }),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
