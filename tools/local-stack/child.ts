@@ -7,17 +7,27 @@ import { ROOT } from './services';
 /** The prefix of `start.ts --machine`'s ready line; the JSON that follows is a ReadyLine. */
 export const READY = 'OFFLOAD_READY ';
 
+/** The prefix of the line start.ts prints (on stderr) when a service's process exits unexpectedly. */
+export const SERVICE_EXITED = 'SERVICE EXITED ';
+
 /** What `start.ts --machine` prints on its ready line. */
 export interface ReadyLine {
   urls: Record<string, string>;
   lambdaUrls: Record<string, string>;
   endpoints: { sqs: string; sns: string; dynamodb: string };
   openaiBaseUrl: string;
+  /** Each service's serverless offline process id, which is also its process group id. */
+  pids: Record<string, number>;
 }
 
 export interface StackChild {
   ready: ReadyLine;
   child: ChildProcess;
+  /**
+   * Resolves when the stack exits without stop() having been called (a service died: it stops
+   * itself), with its SERVICE_EXITED line if it printed one.
+   */
+  failed: Promise<{ code: number | null; report?: string }>;
   /** SIGTERM (its handler stops serverless-offline and the emulators), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -40,9 +50,19 @@ export async function spawnLocalStack(
     },
   );
   child.stderr!.pipe(log, { end: false });
+  let report: string | undefined;
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (line.startsWith(SERVICE_EXITED)) report = line;
+  });
   const exited = once(child, 'exit');
+  let stopping = false;
+  // 'close', not 'exit': by then the report line on stderr has been read.
+  const failed = new Promise<{ code: number | null; report?: string }>((resolve) => {
+    child.once('close', (code: number | null) => !stopping && resolve({ code, report }));
+  });
 
   const stop = async (graceMs = 15_000) => {
+    stopping = true;
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -63,7 +83,7 @@ export async function spawnLocalStack(
         }
       });
     });
-    return { ready, child, stop };
+    return { ready, child, failed, stop };
   } catch (error) {
     await stop();
     throw new Error(`The local stack failed to start: ${(error as Error).message}`, { cause: error });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { cliEnv, SERVERLESS_BIN, type ServiceDir } from './services';
@@ -10,7 +11,28 @@ export interface OfflineService {
   /** serverless-offline's Lambda Invoke API, for invoking any function (schedules included). */
   lambdaUrl: string;
   process: ChildProcess;
+  /** Resolves once the serverless offline process has exited, however it ended. */
+  exited: Promise<ServiceExit>;
 }
+
+/** How a service's serverless offline process ended, with what it printed last. */
+export interface ServiceExit {
+  name: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  lastLines: string[];
+}
+
+/**
+ * serverless-esbuild's work folder for the local stack. `serverless package` bundles into .esbuild
+ * and deletes it when done, so sharing it would leave a running stack without its handlers.
+ */
+export const OFFLINE_WORK_FOLDER = '.esbuild-offline';
+
+const TAIL_LINES = 15;
+
+// Every process group started and not yet seen gone, so a forced stop can reach all of them.
+const running = new Set<OfflineService>();
 
 export interface OpenAIConfig {
   baseUrl: string;
@@ -51,7 +73,8 @@ export function functionEnv(endpoints: Endpoints, openai: OpenAIConfig): Record<
 
 /**
  * Runs `serverless offline start` for one service in its own process group, so a stop reaches
- * the esbuild and worker processes it starts too. Output lines are prefixed with the service.
+ * the esbuild and worker processes it starts too, and Ctrl-C in the terminal reaches only us (we
+ * stop the groups). Output lines are prefixed with the service.
  */
 export function startOffline(
   service: ServiceDir,
@@ -76,13 +99,23 @@ export function startOffline(
     ],
     {
       cwd: service.dir,
-      env: cliEnv(functionEnv(options.endpoints, options.openai)),
+      env: cliEnv({
+        ...functionEnv(options.endpoints, options.openai),
+        OFFLOAD_ESBUILD_WORK_FOLDER: OFFLINE_WORK_FOLDER,
+      }),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  // The last lines, quiet mode's dropped ones included, explain an unexpected exit.
+  const tail: string[] = [];
   const lines = (stream: NodeJS.ReadableStream, out: (line: string) => void) =>
-    createInterface({ input: stream }).on('line', (line) => line.trim() !== '' && out(line));
+    createInterface({ input: stream }).on('line', (line) => {
+      if (line.trim() === '') return;
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      out(line);
+    });
   const prefixed = (line: string) => `[${service.name}] ${line}\n`;
   // Quiet (tests, --machine): serverless-offline's own request lines are dropped, but the functions'
   // JSON log lines still go out, on stderr, which the test harness keeps in integration-stack.log.
@@ -91,12 +124,29 @@ export function startOffline(
     else if (line.startsWith('{')) process.stderr.write(prefixed(line));
   });
   lines(child.stderr!, (line) => process.stderr.write(prefixed(line)));
-  return {
+  const exited = new Promise<ServiceExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      // 'close' comes once its output is read to the end; an esbuild process it left behind can
+      // hold the pipes open, so do not wait for that long.
+      const done = () => resolve({ name: service.name, code, signal, lastLines: [...tail] });
+      const timer = setTimeout(done, 500);
+      child.once('close', () => (clearTimeout(timer), done()));
+    });
+  });
+  const offline: OfflineService = {
     name: service.name,
     url: `http://127.0.0.1:${options.ports.http}`,
     lambdaUrl: `http://127.0.0.1:${options.ports.lambda}`,
     process: child,
+    exited,
   };
+  running.add(offline);
+  return offline;
+}
+
+/** `code 1` or `signal SIGKILL`: how a process ended, for messages. */
+export function describeExit(exit: Pick<ServiceExit, 'code' | 'signal'>): string {
+  return exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
 }
 
 /** Whether something accepts connections on the loopback port. */
@@ -108,33 +158,87 @@ export function isListening(port: number): Promise<boolean> {
   });
 }
 
-/** Resolves once something listens on the port; rejects if the process exits first. */
-export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Resolves once the service listens on the port; rejects if its process exits first. */
+export async function waitForPort(port: number, service: OfflineService, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited: number | null = null;
-  child.once('exit', (code) => (exited = code ?? -1));
+  let exit: ServiceExit | undefined;
+  void service.exited.then((result) => (exit = result));
   while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`serverless offline exited with code ${exited} before listening`);
+    if (exit) {
+      const output = exit.lastLines.map((line) => `\n  ${line}`).join('');
+      throw new Error(
+        `${service.name}: serverless offline exited with ${describeExit(exit)} before listening${output}`,
+      );
+    }
     if (await isListening(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
-  throw new Error(`Nothing listened on port ${port} within ${timeoutMs} ms`);
+  throw new Error(`${service.name}: nothing listened on port ${port} within ${timeoutMs} ms`);
 }
 
-/** Stops a service's whole process group: SIGTERM, then SIGKILL if it lingers. */
-export async function stopOffline(service: OfflineService, graceMs = 5000): Promise<void> {
-  const { process: child } = service;
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, name);
-    } catch {
-      // The group is already gone.
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Whether any process of the group is still running. Signal 0 only asks; but it also counts
+ * zombies, and a killed service's esbuild, adopted by init, stays one until init reaps it (seconds
+ * on some machines), so on Linux the group's members are read from /proc and zombies left out.
+ */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    // EPERM: it exists, we just may not signal it.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (!existsSync('/proc/self/stat')) return true;
+  return readdirSync('/proc').some((entry) => /^\d+$/.test(entry) && runningInGroup(entry, pgid));
+}
+
+function runningInGroup(pid: string, pgid: number): boolean {
+  try {
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return state !== 'Z' && Number(pgrp) === pgid;
+  } catch {
+    return false; // it exited while we looked
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/**
+ * Stops a service's whole process group: SIGTERM, SIGKILL after `graceMs`, and resolves when no
+ * process of the group is left. It asks the group, not the child's exit event, because a service
+ * that already died has sent that event, and its esbuild may still be running.
+ */
+export async function stopOffline(service: OfflineService, graceMs = 3000): Promise<void> {
+  const pgid = service.process.pid;
+  if (pgid === undefined) return;
+  signalGroup(pgid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pgid)) {
+    if (Date.now() >= deadline) {
+      signalGroup(pgid, 'SIGKILL');
+      break;
     }
-  };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
+    await sleep(50);
+  }
+  // After SIGKILL the group goes at once, but give the kernel a moment to reap it.
+  for (let i = 0; i < 40 && groupAlive(pgid); i++) await sleep(50);
+  running.delete(service);
+}
+
+/** SIGKILL to every service's group this process started, synchronously: a forced stop or exit. */
+export function killEveryOffline(): void {
+  for (const service of running) {
+    if (service.process.pid !== undefined) signalGroup(service.process.pid, 'SIGKILL');
+  }
+  running.clear();
 }

@@ -1,6 +1,13 @@
 import { startOpenAIStub, type OpenAIStub } from '../openai-stub/server';
 import { startEmulators, type Emulators } from './emulators';
-import { portsFor, startOffline, stopOffline, waitForPort, type OfflineService } from './offline';
+import {
+  portsFor,
+  startOffline,
+  stopOffline,
+  waitForPort,
+  type OfflineService,
+  type ServiceExit,
+} from './offline';
 import { provision, type Endpoints, type ProvisionSummary } from './provision';
 import { discoverServices, printService } from './services';
 
@@ -15,6 +22,8 @@ export interface LocalStackOptions {
   /** Hide serverless-offline's request log lines (tests); errors and the functions' JSON logs still show. */
   quiet?: boolean;
   log?: (line: string) => void;
+  /** Aborting stops whatever has started and rejects (Ctrl-C while starting). */
+  signal?: AbortSignal;
 }
 
 export interface LocalStack {
@@ -24,6 +33,10 @@ export interface LocalStack {
   /** The OpenAI-compatible base URL functions use: OPENAI_BASE_URL, or the local stand-in. */
   openaiBaseUrl: string;
   summary: ProvisionSummary;
+  /** Each service's serverless offline process id, which is also its process group id. */
+  pids: Record<string, number>;
+  /** Resolves with the first service whose process exits while the stack is not being stopped. */
+  failed: Promise<ServiceExit>;
   stop(): Promise<void>;
 }
 
@@ -41,11 +54,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let emulators: Emulators | undefined;
   let stub: OpenAIStub | undefined;
   const offline: OfflineService[] = [];
+  let stopping = false;
+  let reportFailure: (exit: ServiceExit) => void = () => undefined;
+  const failed = new Promise<ServiceExit>((resolve) => (reportFailure = resolve));
   const stop = async () => {
+    stopping = true;
     await Promise.all(offline.map((service) => stopOffline(service)));
     await emulators?.stop();
     await stub?.stop();
   };
+  const aborted = new Promise<never>((_, reject) => {
+    const abort = () => reject(new Error('Stopped while starting'));
+    if (options.signal?.aborted) abort();
+    else options.signal?.addEventListener('abort', abort, { once: true });
+  });
+  // Startup awaits race the abort; the loser is left to settle on its own.
+  aborted.catch(() => undefined);
+  const unlessAborted = <T>(work: Promise<T>) => Promise.race([work, aborted]);
 
   try {
     const configs = Promise.all(services.map((service) => printService(service, options.stage)));
@@ -53,10 +78,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.endpoint) {
       endpoints = { sqs: options.endpoint, sns: options.endpoint, dynamodb: options.endpoint };
     } else {
-      emulators = await startEmulators({
-        sqs: options.ports?.sqs ?? 4566,
-        dynamodb: options.ports?.dynamodb ?? 8000,
-      });
+      emulators = await unlessAborted(
+        startEmulators({
+          sqs: options.ports?.sqs ?? 4566,
+          dynamodb: options.ports?.dynamodb ?? 8000,
+        }),
+      );
       endpoints = emulators.endpoints;
     }
     log(`SQS/SNS   ${endpoints.sqs}`);
@@ -65,34 +92,45 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // With no OPENAI_BASE_URL the functions talk to the local stand-in, so no key is needed.
     let openai = { baseUrl: process.env.OPENAI_BASE_URL ?? '', apiKey: process.env.OPENAI_API_KEY ?? '' };
     if (!openai.baseUrl) {
-      stub = await startOpenAIStub({ port: options.ports?.openai ?? 4010 });
+      stub = await unlessAborted(startOpenAIStub({ port: options.ports?.openai ?? 4010 }));
       openai = { baseUrl: stub.url, apiKey: 'local-stand-in' };
       log(`OpenAI    ${stub.url} (local stand-in; set OPENAI_BASE_URL to use a real provider)`);
     } else {
       log(`OpenAI    ${openai.baseUrl}`);
     }
 
-    const summary = await provision({ services: await configs, endpoints, region, log });
+    const summary = await unlessAborted(
+      configs.then((resolved) => provision({ services: resolved, endpoints, region, log })),
+    );
     log(
       `Provisioned ${Object.keys(summary.queues).length} queues, ${Object.keys(summary.topics).length} topics, ` +
         `${summary.subscriptions} subscriptions, ${summary.tables.length} tables (stage ${options.stage})`,
     );
 
+    // Nothing may be spawned after an abort: its stop has already run.
+    if (options.signal?.aborted) await aborted;
     const httpBase = options.ports?.httpBase ?? 3000;
     for (const service of services) {
       const ports = portsFor(service, httpBase);
-      offline.push(
-        startOffline(service, { stage: options.stage, ports, endpoints, openai, quiet: options.quiet }),
-      );
+      const started = startOffline(service, {
+        stage: options.stage,
+        ports,
+        endpoints,
+        openai,
+        quiet: options.quiet,
+      });
+      offline.push(started);
+      void started.exited.then((exit) => !stopping && reportFailure(exit));
     }
-    await Promise.all(
-      offline.map((service, i) =>
-        waitForPort(portsFor(services[i]!, httpBase).http, service.process, 120_000),
+    await unlessAborted(
+      Promise.all(
+        offline.map((service, i) => waitForPort(portsFor(services[i]!, httpBase).http, service, 120_000)),
       ),
     );
     const urls = Object.fromEntries(offline.map((service) => [service.name, service.url]));
     const lambdaUrls = Object.fromEntries(offline.map((service) => [service.name, service.lambdaUrl]));
-    return { urls, lambdaUrls, endpoints, openaiBaseUrl: openai.baseUrl, summary, stop };
+    const pids = Object.fromEntries(offline.map((service) => [service.name, service.process.pid!]));
+    return { urls, lambdaUrls, endpoints, openaiBaseUrl: openai.baseUrl, summary, pids, failed, stop };
   } catch (error) {
     await stop();
     throw error;

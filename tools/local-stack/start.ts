@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { READY, type ReadyLine } from './child';
-import { startLocalStack } from './stack';
+import { READY, SERVICE_EXITED, type ReadyLine } from './child';
+import { describeExit, killEveryOffline } from './offline';
+import { startLocalStack, type LocalStack } from './stack';
 
 const { values } = parseArgs({
   options: {
@@ -15,9 +16,55 @@ const { values } = parseArgs({
   },
 });
 
+/** A stop that has not finished by then is forced: every service group gets SIGKILL. */
+const STOP_DEADLINE_MS = 8000;
+
+const starting = new AbortController();
+let stack: LocalStack | undefined;
+/** Set once a stop has begun: the exit code it will end with. */
+let stopCode: number | undefined;
+
+// Whatever way this process ends, the services' groups (detached, so they outlive us) end too.
+process.on('exit', killEveryOffline);
+
+/**
+ * Stops the stack and exits with `code`. A second call while stopping (a second Ctrl-C) forces:
+ * SIGKILL to every group and exit at once; so does a stop that overruns its deadline.
+ */
+async function shutdown(reason: string, code: number): Promise<void> {
+  if (stopCode !== undefined) {
+    console.log(`${reason}: forcing the local stack down`);
+    process.exit(stopCode || 130);
+  }
+  stopCode = code;
+  console.log(`\n${reason}: stopping the local stack`);
+  setTimeout(() => {
+    console.error(`The local stack did not stop within ${STOP_DEADLINE_MS / 1000} s; killing what is left`);
+    process.exit(code || 1);
+  }, STOP_DEADLINE_MS).unref();
+  starting.abort();
+  // While starting, startLocalStack stops what it started itself before it rejects (see main).
+  if (stack) {
+    try {
+      await stack.stop();
+    } finally {
+      process.exit(code);
+    }
+  }
+}
+
+process.on('SIGINT', () => void shutdown('SIGINT', 0));
+process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+
+// `npm start` killed outright (SIGKILL) cannot pass a signal on; we notice when it is gone.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void shutdown('The process that started the local stack exited', 1);
+}, 1000).unref();
+
 async function main() {
   const started = Date.now();
-  const stack = await startLocalStack({
+  stack = await startLocalStack({
     stage: values.stage!,
     endpoint: values.endpoint,
     services: values.service,
@@ -29,18 +76,18 @@ async function main() {
     },
     quiet: values.machine,
     log: (line) => console.log(line),
+    signal: starting.signal,
   });
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping the local stack`);
-    await stack.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // Fail fast rather than restart: a stack with one service missing hides the problem.
+  void stack.failed.then((exit) => {
+    console.error(
+      `${SERVICE_EXITED}${exit.name}: its serverless offline ended with ${describeExit(exit)}, ` +
+        `so the local stack stops. Its last output:${exit.lastLines.length ? '' : ' (none)'}`,
+    );
+    for (const line of exit.lastLines) console.error(`  [${exit.name}] ${line}`);
+    void shutdown(`${exit.name} exited`, 1);
+  });
 
   for (const [name, url] of Object.entries(stack.urls)) console.log(`${name.padEnd(16)} ${url}`);
   console.log(
@@ -53,12 +100,15 @@ async function main() {
       lambdaUrls: stack.lambdaUrls,
       endpoints: stack.endpoints,
       openaiBaseUrl: stack.openaiBaseUrl,
+      pids: stack.pids,
     };
     console.log(`${READY}${JSON.stringify(ready)}`);
   }
 }
 
 main().catch((error: unknown) => {
+  // A stop requested while starting ends here too, once startLocalStack has cleaned up.
+  if (stopCode !== undefined) process.exit(stopCode);
   console.error(error instanceof Error ? error.stack : error);
   process.exit(1);
 });

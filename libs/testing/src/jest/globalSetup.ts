@@ -34,6 +34,14 @@ export default async function globalSetup(): Promise<void> {
     log,
   );
   globalThis.__OFFLOAD_STACK__ = stack;
+  // A service that dies stops the whole stack (fail fast); say so here, or every later test just
+  // fails to connect.
+  void stack.failed.then(({ code, report }) =>
+    process.stderr.write(
+      `\nThe local stack stopped during the tests (exit code ${code})${report ? `: ${report}` : ''}; ` +
+        `its output is in integration-stack.log\n`,
+    ),
+  );
   const { ready } = stack;
 
   const envName = (service: string) => service.toUpperCase().replace(/-/g, '_');
