@@ -7,6 +7,9 @@ const transform: Config['transform'] = {
   '^.+\\.m?js$': ['@swc/jest', { jsc: { target: 'es2022' } }],
 };
 const transformIgnorePatterns = ['/node_modules/(?!(@middy|@aws-lambda-powertools)/)'];
+// Middy 7 exports only an `import` condition, which jest's CommonJS resolver does not match; point
+// it at the ESM entry (transformed by swc above).
+const moduleNameMapper = { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' };
 
 const config: Config = {
   projects: [
@@ -15,6 +18,7 @@ const config: Config = {
       testEnvironment: 'node',
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
       setupFiles: ['<rootDir>/libs/testing/src/jest/quietLogs.ts'],
       testMatch: [
         '<rootDir>/libs/*/src/**/*.test.ts',
@@ -28,6 +32,7 @@ const config: Config = {
       testEnvironment: 'node',
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
       testMatch: [
         '<rootDir>/services/*/test/integration/**/*.test.ts',
         '<rootDir>/tools/*/test/**/*.integration.test.ts',

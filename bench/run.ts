@@ -15,10 +15,6 @@ const GROUPS: Record<string, () => Promise<{ run: RowGroup }>> = {
   'batch-poller': () => import('./batchPoller'),
 };
 
-// The SDK's "Node 20 support ends" notice, once per process: noise in a table (the stack inherits
-// this; the cold-load children of the bundles group do not, as on Lambda).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const { values } = parseArgs({
   options: {
     only: { type: 'string', multiple: true },
