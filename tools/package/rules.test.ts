@@ -1,10 +1,12 @@
 import {
   alarmActions,
+  baseSettings,
   batchItemFailures,
   checkTemplate,
   dashboardCoverage,
   dlqAlarms,
   iamWildcards,
+  lambdaRuntime,
   logRetention,
   nameLengths,
   noPlainSecrets,
@@ -132,6 +134,18 @@ describe('iam-wildcards', () => {
     expect(iamWildcards.check(withStatements(logStatement('svc-dev*')), context)).toHaveLength(1);
     // Another function's group (not in this template).
     expect(iamWildcards.check(withStatements(logStatement('other-dev-fn')), context)).toHaveLength(1);
+  });
+
+  it('accepts the X-Ray write actions on `*` and nothing more beside them', () => {
+    const xray = {
+      Effect: 'Allow',
+      Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      Resource: '*',
+    };
+    const widened = { ...xray, Action: [...xray.Action, 'xray:GetTraceSummaries'] };
+    const violations = iamWildcards.check(template({ WorkerRole: role([xray, widened]) }), context);
+    expect(violations).toHaveLength(1);
+    expect(violations[0]!.message).toContain('xray:GetTraceSummaries');
   });
 
   it('accepts kms:Decrypt on key/* only with both SSM conditions', () => {
@@ -303,6 +317,43 @@ describe('alarm-actions', () => {
     expect(alarmActions.check(template(resources), context).map((v) => v.resource)).toEqual([
       'Silent',
       'Empty',
+    ]);
+  });
+});
+
+describe('lambda-runtime', () => {
+  it('flags a function on a runtime AWS no longer creates or updates, accepts nodejs24.x', () => {
+    const resources = {
+      Old: fn('svc-dev-old', { Runtime: 'nodejs20.x' }),
+      Missing: fn('svc-dev-missing'),
+      Current: fn('svc-dev-current', { Runtime: 'nodejs24.x' }),
+    };
+    expect(lambdaRuntime.check(template(resources), context).map((v) => v.resource)).toEqual([
+      'Old',
+      'Missing',
+    ]);
+  });
+});
+
+describe('base-settings', () => {
+  const base = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'svc', STAGE: 'dev' };
+
+  it('flags a function without active tracing or without the base environment', () => {
+    const resources = {
+      Good: fn('svc-dev-good', { TracingConfig: { Mode: 'Active' }, Environment: { Variables: base } }),
+      PassThrough: fn('svc-dev-pass', {
+        TracingConfig: { Mode: 'PassThrough' },
+        Environment: { Variables: base },
+      }),
+      NoStage: fn('svc-dev-nostage', {
+        TracingConfig: { Mode: 'Active' },
+        Environment: { Variables: { NODE_OPTIONS: 'x', POWERTOOLS_SERVICE_NAME: 'svc' } },
+      }),
+    };
+    const violations = baseSettings.check(template(resources), context);
+    expect(violations.map((v) => [v.resource, v.message])).toEqual([
+      ['PassThrough', 'function has no active X-Ray tracing'],
+      ['NoStage', 'function lacks base environment STAGE'],
     ]);
   });
 });
@@ -483,6 +534,8 @@ describe('checkTemplate', () => {
       }),
       context,
     );
-    expect(new Set(violations.map((v) => v.rule))).toEqual(new Set(['iam-wildcards', 'log-retention']));
+    expect(new Set(violations.map((v) => v.rule))).toEqual(
+      new Set(['iam-wildcards', 'log-retention', 'lambda-runtime', 'base-settings']),
+    );
   });
 });

@@ -248,6 +248,18 @@ export const WILDCARD_ALLOW_LIST: AllowListEntry[] = [
       );
     },
   },
+  {
+    id: 'xray-trace-writes',
+    justification:
+      'X-Ray has no resource-level permissions: PutTraceSegments and PutTelemetryRecords only take ' +
+      '`*`. Every traced function needs them (active tracing); they write traces and read nothing.',
+    matches(statement) {
+      return (
+        onlyActions(statement, ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']) &&
+        resourcesOf(statement).every((arn) => arn === '*')
+      );
+    },
+  },
 ];
 
 /** Which allow-list entry (if any) accepts a statement's wildcards. */
@@ -562,7 +574,53 @@ export const noPlainSecrets: Rule = {
   },
 };
 
+/**
+ * Lambda runtimes AWS still lets a function be created and updated with. A runtime past its
+ * block date makes every deploy fail, so the template is rejected here, before any account is.
+ */
+export const SUPPORTED_RUNTIMES = ['nodejs22.x', 'nodejs24.x'];
+
+export const lambdaRuntime: Rule = {
+  name: 'lambda-runtime',
+  description: `every function runs on a supported runtime (${SUPPORTED_RUNTIMES.join(', ')})`,
+  check(template) {
+    return resourcesOfType(template, 'AWS::Lambda::Function')
+      .filter(([, fn]) => !SUPPORTED_RUNTIMES.includes(String(props(fn).Runtime)))
+      .map(([id, fn]) =>
+        violation(
+          this.name,
+          id,
+          `runtime ${render(props(fn).Runtime)} is not one of ${SUPPORTED_RUNTIMES.join(', ')}`,
+        ),
+      );
+  },
+};
+
+/** What serverless/base.yml gives every function; a service that dropped it shows up here. */
+export const BASE_ENVIRONMENT = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'STAGE'];
+
+export const baseSettings: Rule = {
+  name: 'base-settings',
+  description: `every function has active X-Ray tracing and the base environment (${BASE_ENVIRONMENT.join(', ')})`,
+  check(template) {
+    const found: Violation[] = [];
+    for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      const tracing = props(fn).TracingConfig;
+      if (!(isObject(tracing) && tracing.Mode === 'Active'))
+        found.push(violation(this.name, id, 'function has no active X-Ray tracing'));
+      const environment = props(fn).Environment;
+      const variables = isObject(environment) && isObject(environment.Variables) ? environment.Variables : {};
+      const missing = BASE_ENVIRONMENT.filter((name) => !(name in variables));
+      if (missing.length > 0)
+        found.push(violation(this.name, id, `function lacks base environment ${missing.join(', ')}`));
+    }
+    return found;
+  },
+};
+
 export const RULES: Rule[] = [
+  lambdaRuntime,
+  baseSettings,
   iamWildcards,
   unusedRoles,
   sqsVisibility,
