@@ -55,11 +55,15 @@ export function portsFor(service: ServiceDir, httpBase: number): PortPlan {
 }
 
 /**
- * Environment every local function sees: the SDK's standard endpoint variables, no real account,
- * and no metrics unless POWERTOOLS_METRICS_DISABLED=false is set (their EMF JSON lines would flood
+ * Environment every local function sees: the SDK's standard endpoint variables, the account and
+ * ARNs of what was provisioned (`provisioned`, see localArnEnvironment), and no metrics unless POWERTOOLS_METRICS_DISABLED=false is set (their EMF JSON lines would flood
  * the terminal; deployed stages keep them on).
  */
-export function functionEnv(endpoints: Endpoints, openai: OpenAIConfig): Record<string, string> {
+export function functionEnv(
+  endpoints: Endpoints,
+  openai: OpenAIConfig,
+  provisioned: Record<string, string> = {},
+): Record<string, string> {
   return {
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     OPENAI_BASE_URL: openai.baseUrl,
@@ -67,7 +71,7 @@ export function functionEnv(endpoints: Endpoints, openai: OpenAIConfig): Record<
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-    AWS_ACCOUNT_ID: '000000000000',
+    ...provisioned,
   };
 }
 
@@ -78,7 +82,15 @@ export function functionEnv(endpoints: Endpoints, openai: OpenAIConfig): Record<
  */
 export function startOffline(
   service: ServiceDir,
-  options: { stage: string; ports: PortPlan; endpoints: Endpoints; openai: OpenAIConfig; quiet?: boolean },
+  options: {
+    stage: string;
+    ports: PortPlan;
+    endpoints: Endpoints;
+    openai: OpenAIConfig;
+    /** The provisioned account and ARNs (localArnEnvironment). */
+    provisioned: Record<string, string>;
+    quiet?: boolean;
+  },
 ): OfflineService {
   const child = spawn(
     process.execPath,
@@ -100,7 +112,7 @@ export function startOffline(
     {
       cwd: service.dir,
       env: cliEnv({
-        ...functionEnv(options.endpoints, options.openai),
+        ...functionEnv(options.endpoints, options.openai, options.provisioned),
         OFFLOAD_ESBUILD_WORK_FOLDER: OFFLINE_WORK_FOLDER,
       }),
       detached: true,

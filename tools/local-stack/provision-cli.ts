@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { provision } from './provision';
+import { localArnEnvironment, provision } from './provision';
 import { discoverServices, printService } from './services';
 
 // Provisions every service's resources on an existing endpoint, e.g. LocalStack:
@@ -24,6 +24,10 @@ async function main() {
     log: (line) => console.log(line),
   });
   console.log(JSON.stringify(summary, null, 2));
+  // What `serverless offline` run by hand in a service folder needs (README: one service by hand).
+  console.log('\n# Environment for functions run against these resources:');
+  for (const [name, value] of Object.entries(localArnEnvironment(summary)))
+    console.log(`export ${name}=${value}`);
 }
 
 main().catch((error: unknown) => {

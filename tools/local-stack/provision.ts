@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
@@ -29,10 +30,27 @@ export interface ProvisionSummary {
   tables: string[];
   subscriptions: number;
   skipped: string[];
+  /** The account the endpoint put in the ARNs it handed out (fauxqs and LocalStack 000000000000, moto 123456789012). */
+  account: string;
+  /** ARN of every queue, topic and table created, by logical id: what `!GetAtt X.Arn` / a topic's `!Ref` give on AWS. */
+  arns: Record<string, string>;
+}
+
+/** The variable that carries a provisioned resource's ARN to functions running locally. */
+export const localArnVariable = (logicalId: string) => `OFFLOAD_LOCAL_ARN_${logicalId}`;
+
+/** The environment a locally run function needs to find what was provisioned (see the README). */
+export function localArnEnvironment(summary: ProvisionSummary): Record<string, string> {
+  return {
+    AWS_ACCOUNT_ID: summary.account,
+    ...Object.fromEntries(Object.entries(summary.arns).map(([id, arn]) => [localArnVariable(id), arn])),
+  };
 }
 
 type Attributes = Record<string, string>;
-const ACCOUNT_ID = '000000000000';
+/** Until an endpoint hands out its first ARN, the account most emulators use. */
+const DEFAULT_ACCOUNT_ID = '000000000000';
+const accountOf = (arn: string) => arn.split(':')[4];
 
 // Queue properties that map 1:1 onto CreateQueue attributes. Encryption settings are left out:
 // the emulators store messages in memory and do not implement SSE.
@@ -68,12 +86,7 @@ class Unresolved extends Error {}
  * created so far. A reference to something not created yet throws Unresolved so the caller can
  * retry that resource after the others.
  */
-function resolver(attributes: Map<string, Record<string, string>>, region: string) {
-  const pseudo: Record<string, string> = {
-    'AWS::Region': region,
-    'AWS::AccountId': ACCOUNT_ID,
-    'AWS::Partition': 'aws',
-  };
+function resolver(attributes: Map<string, Record<string, string>>, pseudo: Record<string, string>) {
   const attr = (logicalId: string, name: string) => {
     const value = attributes.get(logicalId)?.[name];
     if (value === undefined) throw new Unresolved(`${logicalId}.${name}`);
@@ -126,9 +139,33 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionSum
     credentials,
   });
   const log = options.log ?? (() => undefined);
-  const summary: ProvisionSummary = { queues: {}, topics: {}, tables: [], subscriptions: 0, skipped: [] };
+  const summary: ProvisionSummary = {
+    queues: {},
+    topics: {},
+    tables: [],
+    subscriptions: 0,
+    skipped: [],
+    account: DEFAULT_ACCOUNT_ID,
+    arns: {},
+  };
   const created = new Map<string, Record<string, string>>();
-  const resolve = resolver(created, options.region);
+  // The account is whatever the endpoint's ARNs say, so references built with ${AWS::AccountId}
+  // and table ARNs match what it actually created, on any emulator.
+  const pseudo: Record<string, string> = {
+    'AWS::Region': options.region,
+    'AWS::AccountId': DEFAULT_ACCOUNT_ID,
+    'AWS::Partition': 'aws',
+  };
+  let accountSeen = false;
+  const noteArn = (logicalId: string, arn: string) => {
+    summary.arns[logicalId] = arn;
+    const account = accountOf(arn);
+    if (!accountSeen && account) {
+      accountSeen = true;
+      summary.account = pseudo['AWS::AccountId'] = account;
+    }
+  };
+  const resolve = resolver(created, pseudo);
   let ttlRefused = false;
 
   const creators: Record<string, (logicalId: string, props: Record<string, unknown>) => Promise<void>> = {
@@ -143,8 +180,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionSum
       const { Attributes } = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
       );
-      const arn = Attributes?.QueueArn ?? `arn:aws:sqs:${options.region}:${ACCOUNT_ID}:${name}`;
+      const arn = Attributes?.QueueArn ?? `arn:aws:sqs:${options.region}:${summary.account}:${name}`;
       created.set(logicalId, { Ref: QueueUrl!, QueueUrl: QueueUrl!, Arn: arn, QueueName: name });
+      noteArn(logicalId, arn);
       summary.queues[name] = QueueUrl!;
     },
     'AWS::SNS::Topic': async (logicalId, props) => {
@@ -155,6 +193,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionSum
       }
       const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
       created.set(logicalId, { Ref: TopicArn!, TopicArn: TopicArn!, TopicName: name });
+      noteArn(logicalId, TopicArn!);
       summary.topics[name] = TopicArn!;
     },
     'AWS::SNS::Subscription': async (logicalId, props) => {
@@ -195,10 +234,10 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionSum
           );
         }
       }
-      created.set(logicalId, {
-        Ref: name,
-        Arn: `arn:aws:dynamodb:${options.region}:${ACCOUNT_ID}:table/${name}`,
-      });
+      const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
+      const arn = Table?.TableArn ?? `arn:aws:dynamodb:${options.region}:${summary.account}:table/${name}`;
+      created.set(logicalId, { Ref: name, Arn: arn });
+      noteArn(logicalId, arn);
       summary.tables.push(name);
     },
   };

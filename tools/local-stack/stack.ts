@@ -8,7 +8,7 @@ import {
   type OfflineService,
   type ServiceExit,
 } from './offline';
-import { provision, type Endpoints, type ProvisionSummary } from './provision';
+import { localArnEnvironment, provision, type Endpoints, type ProvisionSummary } from './provision';
 import { discoverServices, printService } from './services';
 
 export interface LocalStackOptions {
@@ -117,6 +117,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ports,
         endpoints,
         openai,
+        provisioned: localArnEnvironment(summary),
         quiet: options.quiet,
       });
       offline.push(started);

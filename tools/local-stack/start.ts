@@ -91,7 +91,7 @@ async function main() {
 
   for (const [name, url] of Object.entries(stack.urls)) console.log(`${name.padEnd(16)} ${url}`);
   console.log(
-    `Offload local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Ctrl-C to stop)`,
+    `Offload local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s on Node ${process.version} (Ctrl-C to stop)`,
   );
   // One machine-readable line for the test harness and the bench (spawnLocalStack reads it).
   if (values.machine) {
