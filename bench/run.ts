@@ -7,6 +7,10 @@ import type { Row, RowGroup } from './types';
 // `npm run bench [-- --quick] [-- --only middleware,bundles]`: one table, every figure a ratio
 // against a baseline measured in the same run; the same rows go to bench/results/<timestamp>.json.
 
+// `npm run bench` runs with --conditions=import: the middleware group loads the shared stacks from
+// source, and Middy 7 exports only an `import` condition, which CommonJS require (tsx's mode for
+// this package) does not match otherwise. Node 24 can require() the ES module it then resolves.
+
 /** Row groups in run order, each a module exporting `run: RowGroup`. Register a new one here. */
 const GROUPS: Record<string, () => Promise<{ run: RowGroup }>> = {
   middleware: () => import('./middleware'),
