@@ -56,8 +56,9 @@ export function portsFor(service: ServiceDir, httpBase: number): PortPlan {
 
 /**
  * Environment every local function sees: the SDK's standard endpoint variables, the account and
- * ARNs of what was provisioned (`provisioned`, see localArnEnvironment), and no metrics unless POWERTOOLS_METRICS_DISABLED=false is set (their EMF JSON lines would flood
- * the terminal; deployed stages keep them on).
+ * ARNs of what was provisioned (`provisioned`, see localArnEnvironment), and no metrics unless
+ * POWERTOOLS_METRICS_DISABLED=false is set (their EMF JSON lines would flood the terminal;
+ * deployed stages keep them on).
  */
 export function functionEnv(
   endpoints: Endpoints,
