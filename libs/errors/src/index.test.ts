@@ -1,4 +1,13 @@
-import { describeError, HttpError, NotFoundError, OffloadError, ValidationError } from './index';
+import {
+  describeError,
+  HttpError,
+  INTERNAL_FAILURE,
+  NotFoundError,
+  OffloadError,
+  PublicFailureError,
+  publicFailureOf,
+  ValidationError,
+} from './index';
 
 describe('error hierarchy', () => {
   it('names each error after its class and keeps the cause', () => {
@@ -20,5 +29,21 @@ describe('error hierarchy', () => {
     const error = new OffloadError('outer', { cause: new TypeError('inner') });
     expect(describeError(error)).toBe('OffloadError: outer <- TypeError: inner');
     expect(describeError('plain')).toBe('plain');
+  });
+
+  it('finds the public failure anywhere in the chain and keeps internals out of it', () => {
+    const denied = new Error('User: arn:aws:sts::123456789012:assumed-role/x is not authorized');
+    const wrapped = new OffloadError('could not send result', {
+      cause: new PublicFailureError('result_undeliverable', 'The result could not be delivered', {
+        cause: denied,
+      }),
+    });
+    expect(publicFailureOf(wrapped)).toEqual({
+      code: 'result_undeliverable',
+      message: 'The result could not be delivered',
+    });
+    expect(publicFailureOf(denied)).toEqual(INTERNAL_FAILURE);
+    expect(JSON.stringify(publicFailureOf(denied))).not.toContain('123456789012');
+    expect(publicFailureOf('a string')).toEqual(INTERNAL_FAILURE);
   });
 });

@@ -95,3 +95,48 @@ export function describeError(error: unknown): string {
   }
   return parts.join(' <- ');
 }
+
+/** What a client may see of a failed task, job, episode or batch item: a stable code and a message written for them. */
+export interface PublicFailure {
+  code: string;
+  message: string;
+}
+
+/**
+ * A failure whose code and message are written for the client. Workers throw it (or wrap a cause in
+ * it) when they know what went wrong in terms a caller can act on; the cause chain still reaches the
+ * logs through describeError.
+ */
+export class PublicFailureError extends OffloadError {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get failure(): PublicFailure {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** The failure recorded when nothing in the chain was written for the client: internals never leak. */
+export const INTERNAL_FAILURE: PublicFailure = {
+  code: 'internal_error',
+  message: 'The work failed for an internal reason; quote the id when you report it',
+};
+
+/**
+ * The public face of an error chain, for a record's `error` field: the first PublicFailureError in
+ * the chain, else the generic internal failure. Never the chain's own text, which can hold ARNs,
+ * account ids or a provider's error body (those stay in the logs via describeError).
+ */
+export function publicFailureOf(error: unknown): PublicFailure {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth += 1) {
+    if (current instanceof PublicFailureError) return current.failure;
+    current = current.cause;
+  }
+  return INTERNAL_FAILURE;
+}
