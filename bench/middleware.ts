@@ -46,7 +46,7 @@ function taskEvents(records: number): SQSEvent[] {
   for (let start = 0; start < records; start += BATCH_SIZE) {
     const batch: SQSRecord[] = [];
     for (let index = start; index < Math.min(start + BATCH_SIZE, records); index++) {
-      const message = taskSubmittedMessage(newTask(body, randomUUID(), now), `bench-${index}`);
+      const message = taskSubmittedMessage(newTask(body, randomUUID(), now, 'bench'), `bench-${index}`);
       const messageId = randomUUID();
       batch.push({
         ...template,

@@ -92,7 +92,9 @@ function taskSamples() {
   return {
     postBody: (index: number) => JSON.stringify({ ...body, title: `${String(body.title)} #${index}` }),
     messageBody: () =>
-      JSON.stringify(taskSubmittedMessage(newTask(parsed, randomUUID(), new Date().toISOString()), 'bench')),
+      JSON.stringify(
+        taskSubmittedMessage(newTask(parsed, randomUUID(), new Date().toISOString(), 'bench'), 'bench'),
+      ),
   };
 }
 

@@ -74,6 +74,13 @@ export class UnauthorizedError extends HttpError {
   }
 }
 
+/** A known caller asked for something its key does not allow (an operator-only route). */
+export class ForbiddenError extends HttpError {
+  constructor(message = 'This API key may not call this route') {
+    super(403, 'forbidden', message);
+  }
+}
+
 /**
  * A queue message that can never succeed (malformed body, unknown schema version): retrying only
  * delays it, so the SQS stack sends it to the DLQ at once with this reason.

@@ -14,6 +14,8 @@ export type CreatePodcastBody = z.infer<typeof createPodcastBodySchema>;
 
 export const podcastSchema = z.object({
   podcastId: z.uuid(),
+  /** The caller who registered it; only they can read it. Absent on records from before owners. */
+  owner: z.string().min(1).optional(),
   title: z.string(),
   frequency: z.number().int().positive(),
   latestEpisodeDate: z.iso.date(),

@@ -23,9 +23,11 @@ export type CreateTaskBody = z.infer<typeof createTaskBodySchema>;
 export const taskStatusSchema = z.enum(['queued', 'processing', 'completed', 'failed']);
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
 
-/** A task as stored and as returned by GET /tasks/{id}. */
+/** A task as stored; GET /tasks/{id} returns it without `owner`. */
 export const taskSchema = z.object({
   task_id: z.uuid(),
+  /** The caller who submitted it; only they can read it. Absent on records from before owners. */
+  owner: z.string().min(1).optional(),
   title: z.string(),
   description: z.string(),
   priority: z.enum(['low', 'medium', 'high']),

@@ -1,17 +1,23 @@
 import { createHash } from 'node:crypto';
-import { UnauthorizedError } from '@offload/errors';
+import { ConfigError, ForbiddenError, UnauthorizedError } from '@offload/errors';
 
-/** Who is calling: every job a service records belongs to one caller, and only they can read it. */
+export type Tier = 'free' | 'paid';
+
+/** Who is calling: every record a service keeps belongs to one caller, and only they can read it. */
 export interface Caller {
   userId: string;
-  tier: 'free' | 'paid';
+  tier: Tier;
+  /** May run the operator triggers that act on every caller's records (POST /podcasts/schedule). */
+  operator?: boolean;
 }
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
+const ENTRY = /^[0-9a-f]{64}$/;
+
 /**
- * Parses `API_KEYS`: comma-separated `sha256(key):user:tier` entries. Only hashes are configured,
- * so the environment never holds a usable key.
+ * Parses the key configuration: comma-separated `sha256(key):user:tier[:operator]` entries. Only
+ * hashes are configured, so neither the environment nor the parameter store holds a usable key.
  */
 export function parseCallers(config: string): Map<string, Caller> {
   const callers = new Map<string, Caller>();
@@ -19,11 +25,20 @@ export function parseCallers(config: string): Map<string, Caller> {
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean)) {
-    const [hash, userId, tier = 'free'] = entry.split(':');
-    if (!hash || !/^[0-9a-f]{64}$/.test(hash) || !userId || (tier !== 'free' && tier !== 'paid')) {
-      throw new Error(`API_KEYS entry "${entry.slice(0, 12)}…" is not sha256hex:user:free|paid`);
+    const [hash, userId, tier = 'free', role, ...rest] = entry.split(':');
+    if (
+      !hash ||
+      !ENTRY.test(hash) ||
+      !userId ||
+      (tier !== 'free' && tier !== 'paid') ||
+      (role !== undefined && role !== 'operator') ||
+      rest.length > 0
+    ) {
+      throw new ConfigError(
+        `API key entry "${entry.slice(0, 12)}…" is not sha256hex:user:free|paid[:operator]`,
+      );
     }
-    callers.set(hash, { userId, tier });
+    callers.set(hash, { userId, tier, ...(role === 'operator' && { operator: true }) });
   }
   return callers;
 }
@@ -36,3 +51,47 @@ export function identify(callers: Map<string, Caller>, headers: Record<string, s
   if (!caller) throw new UnauthorizedError();
   return caller;
 }
+
+/** 403 unless the caller holds the operator role. */
+export function requireOperator(caller: Caller): Caller {
+  if (!caller.operator) throw new ForbiddenError('This route needs an operator API key');
+  return caller;
+}
+
+/** The key table, loaded once per cold start. */
+export type CallerSource = () => Promise<Map<string, Caller>>;
+
+/** Reads one decrypted SecureString parameter. */
+export type ParameterReader = (name: string) => Promise<string>;
+
+/**
+ * Where the key table comes from. Deployed stages name an SSM SecureString in API_KEYS_PARAM: it
+ * is read on the first request of a cold start (a failed read is not cached, so the next request
+ * tries again) and the table stays out of the function's configuration. The never-deployed local
+ * stages pass the development hashes in API_KEYS. Neither set is a configuration error, by name.
+ */
+export function callersFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  read: ParameterReader = defaultReader,
+): CallerSource {
+  const parameter = env.API_KEYS_PARAM?.trim();
+  if (parameter) {
+    let table: Promise<Map<string, Caller>> | undefined;
+    return () => {
+      if (!table) {
+        table = read(parameter).then(parseCallers);
+        table.catch(() => (table = undefined));
+      }
+      return table;
+    };
+  }
+  if (env.API_KEYS === undefined) {
+    throw new ConfigError('Set API_KEYS_PARAM (an SSM parameter name) or API_KEYS (hashed key entries)');
+  }
+  const table = Promise.resolve(parseCallers(env.API_KEYS));
+  return () => table;
+}
+
+// Loaded on first use only, so functions configured with API_KEYS never construct an SSM client.
+const defaultReader: ParameterReader = async (name) =>
+  (await import('@offload/aws/ssm')).readSecureParameter(name);

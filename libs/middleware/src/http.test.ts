@@ -4,7 +4,7 @@ import { NotFoundError } from '@offload/errors';
 import { httpApi } from './http';
 import { correlationIdOf, logger } from './logger';
 import { json } from './response';
-import { captureLogs, httpEvent, lambdaContext } from './testEvents';
+import { captureLogs, httpEvent, lambdaContext, OPERATOR_KEY, TEST_KEY, testCallers } from './testEvents';
 
 const schema = z.strictObject({ name: z.string().min(1), size: z.number().int().max(10) });
 
@@ -17,9 +17,9 @@ describe('httpApi stack', () => {
   const handler = httpApi(
     async (event) => {
       seen.push(event.body);
-      return json(202, { got: event.body.name });
+      return json(202, { got: event.body.name, user: event.caller.userId });
     },
-    { body: schema, maxBodyBytes: 64, corsOrigins: ['https://app.example'] },
+    { body: schema, maxBodyBytes: 64, corsOrigins: ['https://app.example'], callers: testCallers },
   );
 
   beforeEach(() => (seen.length = 0));
@@ -27,7 +27,7 @@ describe('httpApi stack', () => {
   it('hands the handler a parsed, validated body', async () => {
     const res = await handler(httpEvent('{"name":"x","size":1}'), lambdaContext);
     expect(res.statusCode).toBe(202);
-    expect(bodyOf(res)).toEqual({ got: 'x' });
+    expect(bodyOf(res)).toEqual({ got: 'x', user: 'alice' });
     expect(seen).toEqual([{ name: 'x', size: 1 }]);
   });
 
@@ -47,7 +47,10 @@ describe('httpApi stack', () => {
   });
 
   it('answers 415 for a body that is not JSON', async () => {
-    const res = await handler(httpEvent('name=x', { 'content-type': 'text/plain' }), lambdaContext);
+    const res = await handler(
+      httpEvent('name=x', { 'content-type': 'text/plain', 'x-api-key': TEST_KEY }),
+      lambdaContext,
+    );
     expect(res.statusCode).toBe(415);
     expect(bodyOf(res).error.code).toBe('unsupported_media_type');
     expect(seen).toEqual([]);
@@ -75,6 +78,7 @@ describe('httpApi stack', () => {
     const allowed = await handler(
       httpEvent('{"name":"x","size":1}', {
         'content-type': 'application/json',
+        'x-api-key': TEST_KEY,
         origin: 'https://app.example',
       }),
       lambdaContext,
@@ -83,6 +87,7 @@ describe('httpApi stack', () => {
     const other = await handler(
       httpEvent('{"name":"x","size":1}', {
         'content-type': 'application/json',
+        'x-api-key': TEST_KEY,
         origin: 'https://evil.example',
       }),
       lambdaContext,
@@ -91,18 +96,24 @@ describe('httpApi stack', () => {
   });
 
   it('maps a thrown 4xx error to its status and message', async () => {
-    const notFound = httpApi(async () => {
-      throw new NotFoundError('Task 1 not found');
-    });
+    const notFound = httpApi(
+      async () => {
+        throw new NotFoundError('Task 1 not found');
+      },
+      { callers: testCallers },
+    );
     const res = await notFound(httpEvent(undefined), lambdaContext);
     expect(res.statusCode).toBe(404);
     expect(bodyOf(res)).toEqual({ error: { code: 'not_found', message: 'Task 1 not found' } });
   });
 
   it('hides internal errors behind a generic 500 with the request id', async () => {
-    const broken = httpApi(async () => {
-      throw new Error('connect ECONNREFUSED 10.0.0.7:5432 password=hunter2');
-    });
+    const broken = httpApi(
+      async () => {
+        throw new Error('connect ECONNREFUSED 10.0.0.7:5432 password=hunter2');
+      },
+      { callers: testCallers },
+    );
     const res = await broken(httpEvent(undefined), lambdaContext);
     expect(res.statusCode).toBe(500);
     expect(bodyOf(res)).toEqual({
@@ -112,10 +123,13 @@ describe('httpApi stack', () => {
   });
 
   it("puts the invocation's correlation id on every log line of the request, and on a 500", async () => {
-    const broken = httpApi(async () => {
-      logger.info('Working');
-      throw new Error('boom');
-    });
+    const broken = httpApi(
+      async () => {
+        logger.info('Working');
+        throw new Error('boom');
+      },
+      { callers: testCallers },
+    );
     const invoke = (awsRequestId: string) =>
       broken(httpEvent(undefined), { awsRequestId, functionName: 'fn' } as Context);
     const responses: { body?: string }[] = [];
@@ -132,5 +146,80 @@ describe('httpApi stack', () => {
     ]);
     expect(responses.map((res) => bodyOf(res).error.request_id)).toEqual(['lambda-7', 'lambda-8']);
     expect(correlationIdOf({ awsRequestId: 'lambda-7' })).toBe('lambda-7');
+  });
+
+  describe('caller identity', () => {
+    it('answers 401 with a WWW-Authenticate challenge before reading the body, bad or too big', async () => {
+      for (const body of ['{"name":"x","size":1}', '{"size":11}', '{"name":', 'x'.repeat(500)]) {
+        for (const headers of [{}, { 'x-api-key': 'wrong' }, { authorization: 'Bearer wrong' }] as Record<
+          string,
+          string
+        >[]) {
+          const res = await handler(
+            httpEvent(body, { 'content-type': 'application/json', ...headers }),
+            lambdaContext,
+          );
+          expect(res.statusCode).toBe(401);
+          expect(res.headers?.['www-authenticate']).toBe('Bearer realm="offload"');
+          expect(bodyOf(res)).toEqual({
+            error: { code: 'unauthorized', message: expect.stringContaining('x-api-key') },
+          });
+        }
+      }
+      expect(seen).toEqual([]);
+    });
+
+    it('takes the key as a bearer token too, and puts the caller on the log lines', async () => {
+      const lines = await captureLogs(async () => {
+        const whoami = httpApi(
+          async (event) => {
+            logger.info('Who');
+            return json(200, event.caller);
+          },
+          { callers: testCallers },
+        );
+        const res = await whoami(
+          httpEvent(undefined, { authorization: `Bearer ${TEST_KEY}` }),
+          lambdaContext,
+        );
+        expect(bodyOf(res)).toEqual({ userId: 'alice', tier: 'free' });
+      });
+      expect(lines.find((line) => line.message === 'Who')?.user_id).toBe('alice');
+    });
+
+    it('lets only operator keys through an operator route (403 for others)', async () => {
+      const trigger = httpApi(async () => json(202, { ran: true }), {
+        callers: testCallers,
+        role: 'operator',
+      });
+      const denied = await trigger(httpEvent(undefined), lambdaContext);
+      expect(denied.statusCode).toBe(403);
+      expect(bodyOf(denied).error.code).toBe('forbidden');
+      const allowed = await trigger(httpEvent(undefined, { 'x-api-key': OPERATOR_KEY }), lambdaContext);
+      expect(allowed.statusCode).toBe(202);
+      expect((await trigger(httpEvent(undefined, {}), lambdaContext)).statusCode).toBe(401);
+    });
+
+    it('decorates a 401 with CORS headers for an allowed origin, so a browser can read it', async () => {
+      const res = await handler(
+        httpEvent('{}', { 'content-type': 'application/json', origin: 'https://app.example' }),
+        lambdaContext,
+      );
+      expect(res.statusCode).toBe(401);
+      expect(res.headers?.['Access-Control-Allow-Origin']).toBe('https://app.example');
+      expect(res.headers?.['Access-Control-Expose-Headers']).toContain('www-authenticate');
+    });
+
+    it('fails at cold start, by name, when no key configuration is set', () => {
+      const saved = { param: process.env.API_KEYS_PARAM, keys: process.env.API_KEYS };
+      delete process.env.API_KEYS_PARAM;
+      delete process.env.API_KEYS;
+      try {
+        expect(() => httpApi(async () => json(200, {}))).toThrow(/API_KEYS_PARAM.*API_KEYS/);
+      } finally {
+        if (saved.param !== undefined) process.env.API_KEYS_PARAM = saved.param;
+        if (saved.keys !== undefined) process.env.API_KEYS = saved.keys;
+      }
+    });
   });
 });

@@ -1,6 +1,12 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { HttpError, TooManyRequestsError, UnsupportedMediaTypeError, ValidationError } from '@offload/errors';
+import {
+  HttpError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '@offload/errors';
 import { correlationIdOf, logger } from './logger';
 import { json, type JsonResult } from './response';
 
@@ -17,6 +23,18 @@ function normalize(error: unknown): unknown {
     return new ValidationError([{ field: '(body)', message: 'is not valid JSON' }]);
   }
   return new HttpError(error.statusCode, 'bad_request', error.message);
+}
+
+/**
+ * The challenge a 401 names (RFC 9110): the key goes as a bearer token (or in x-api-key). An API
+ * Gateway authorizer's 401 could not carry it, one reason the caller is identified here.
+ */
+export const WWW_AUTHENTICATE = 'Bearer realm="offload"';
+
+function headersFor(error: HttpError): Record<string, string> {
+  if (error instanceof TooManyRequestsError) return { 'retry-after': String(error.retryAfterSeconds) };
+  if (error instanceof UnauthorizedError) return { 'www-authenticate': WWW_AUTHENTICATE };
+  return {};
 }
 
 /**
@@ -38,7 +56,7 @@ export function httpErrorMapper(): middy.MiddlewareObj<unknown, JsonResult, Erro
               ...(error.details && { details: error.details }),
             },
           },
-          error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
+          headersFor(error),
         );
         return;
       }

@@ -1,7 +1,16 @@
-export { hashKey, identify, parseCallers, type Caller } from './callers';
-export { httpApi, type HttpEvent, type HttpHandler, type HttpOptions } from './http';
+export {
+  callersFromEnvironment,
+  hashKey,
+  identify,
+  parseCallers,
+  requireOperator,
+  type Caller,
+  type CallerSource,
+  type Tier,
+} from './callers';
+export { CORS_POLICY, httpApi, type HttpEvent, type HttpHandler, type HttpOptions } from './http';
 export { bodyLimit, validateBody } from './httpBody';
-export { httpErrorMapper } from './httpErrors';
+export { httpErrorMapper, WWW_AUTHENTICATE } from './httpErrors';
 export { appendCorrelationId, correlationIdOf, logger, traceIdOf } from './logger';
 export { flushMetrics, metrics, MetricUnit, recordCounts } from './metrics';
 export { uuidPathParameter } from './pathParameters';

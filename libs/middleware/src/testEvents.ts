@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, Context, SQSRecord } from 'aws-lambda';
+import { hashKey, parseCallers, type CallerSource } from './callers';
 import { logger } from './logger';
 import { metrics } from './metrics';
 
@@ -6,9 +7,15 @@ import { metrics } from './metrics';
 
 export const lambdaContext = { awsRequestId: 'req-1', functionName: 'fn' } as Context;
 
+/** The key the test callers know: `TEST_KEY` is alice (free), `OPERATOR_KEY` an operator. */
+export const TEST_KEY = 'test-key-alice';
+export const OPERATOR_KEY = 'test-key-ops';
+export const testCallers: CallerSource = async () =>
+  parseCallers(`${hashKey(TEST_KEY)}:alice:free,${hashKey(OPERATOR_KEY)}:ops:paid:operator`);
+
 export function httpEvent(
   body: string | undefined,
-  headers: Record<string, string> = { 'content-type': 'application/json' },
+  headers: Record<string, string> = { 'content-type': 'application/json', 'x-api-key': TEST_KEY },
   extra: Partial<APIGatewayProxyEventV2> = {},
 ): APIGatewayProxyEventV2 {
   return {

@@ -4,8 +4,6 @@ import { env, readConfig } from '@offload/config';
 /** Read once per cold start; each handler takes the part it needs. A missing variable fails by name. */
 export const tables = () => readConfig({ JOBS_TABLE_NAME: env.name(), CONTROLS_TABLE_NAME: env.name() });
 
-export const callerConfig = () => readConfig({ API_KEYS: env.name() });
-
 export const submitConfig = () =>
   readConfig({ JOBS_TOPIC_ARN: env.name(), RATE_LIMIT_PER_MINUTE: env.int(60) });
 

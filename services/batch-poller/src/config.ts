@@ -5,8 +5,6 @@ import { env, readConfig } from '@offload/config';
 export const tables = () =>
   readConfig({ BATCH_JOBS_TABLE_NAME: env.name(), BATCH_ITEMS_TABLE_NAME: env.name() });
 
-export const callerConfig = () => readConfig({ API_KEYS: env.name() });
-
 export const submitConfig = () =>
   readConfig({ CONTROLS_TABLE_NAME: env.name(), RATE_LIMIT_PER_MINUTE: env.int(10) });
 

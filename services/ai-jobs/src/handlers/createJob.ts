@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@offload/errors';
 import { createJobBodySchema, JOB_BODY_MAX_BYTES } from '@offload/messages';
-import { correlationIdOf, httpApi, identify, json, logger, parseCallers } from '@offload/middleware';
+import { correlationIdOf, httpApi, json, logger } from '@offload/middleware';
 import { dynamoControls } from '../adapters/dynamoControls';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { snsJobPublisher } from '../adapters/snsJobPublisher';
-import { callerConfig, submitConfig, tables } from '../config';
+import { submitConfig, tables } from '../config';
 import { submitJob } from '../domain/jobs';
 
-const config = { ...tables(), ...callerConfig(), ...submitConfig() };
-const callers = parseCallers(config.API_KEYS);
+const config = { ...tables(), ...submitConfig() };
 const deps = {
   store: dynamoJobStore(config.JOBS_TABLE_NAME),
   controls: dynamoControls(config.CONTROLS_TABLE_NAME),
@@ -21,12 +20,12 @@ const deps = {
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 /**
- * POST /jobs: who is asking, validate, record `queued`, publish, answer 202 with where to poll. The
+ * POST /jobs (the stack has identified the caller and validated the body): record `queued`, publish, answer 202 with where to poll. The
  * request's traceId is this request's correlation id; the processor passes it on to the result.
  */
 export const handler = httpApi(
   async (event, context) => {
-    const caller = identify(callers, event.headers);
+    const { caller } = event;
     const key = event.headers['idempotency-key'];
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new ValidationError([

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { takeRateToken } from '@offload/aws/dynamodb';
 import { BATCH_BODY_MAX_BYTES, createBatchJobBodySchema } from '@offload/messages';
-import { httpApi, identify, json, logger, parseCallers } from '@offload/middleware';
+import { httpApi, json, logger } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { provider, submitConcurrency } from '../adapters/provider';
-import { callerConfig, submitConfig, tables } from '../config';
+import { submitConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
 import { submitBatchJob } from '../domain/poller';
 
-const config = { ...tables(), ...callerConfig(), ...submitConfig() };
-const callers = parseCallers(config.API_KEYS);
+const config = { ...tables(), ...submitConfig() };
 const deps = {
   store: dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME),
   provider,
@@ -26,9 +25,8 @@ const ANSWER_MARGIN_MS = 3000;
 /** POST /batch-jobs: record the job and its items, hand them to the provider, answer 202. */
 export const handler = httpApi(
   async (event, context) => {
-    const caller = identify(callers, event.headers);
     const hasTime = () => context.getRemainingTimeInMillis() > ANSWER_MARGIN_MS;
-    const job = await submitBatchJob({ ...deps, hasTime }, caller.userId, event.body, randomUUID());
+    const job = await submitBatchJob({ ...deps, hasTime }, event.caller.userId, event.body, randomUUID());
     logger.info('Batch job accepted', { job_id: job.job_id, items: job.total_items });
     return json(202, jobView(job), { location: `/batch-jobs/${job.job_id}` });
   },

@@ -1,13 +1,12 @@
 import * as z from 'zod';
 import { ValidationError } from '@offload/errors';
 import { toFieldProblems } from '@offload/messages';
-import { httpApi, identify, json, parseCallers } from '@offload/middleware';
+import { httpApi, json } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
-import { callerConfig, tables } from '../config';
+import { tables } from '../config';
 import { getJobFor, itemView } from '../domain/batchJobs';
 
-const config = { ...tables(), ...callerConfig() };
-const callers = parseCallers(config.API_KEYS);
+const config = tables();
 const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
 const query = z.strictObject({
   id: z.uuid('must be a UUID'),
@@ -20,11 +19,10 @@ const query = z.strictObject({
 
 /** GET /batch-jobs/{id}/items?limit=&after=: the job's items in order, one page at a time. */
 export const handler = httpApi(async (event) => {
-  const caller = identify(callers, event.headers);
   const parsed = query.safeParse({ ...event.queryStringParameters, id: event.pathParameters?.id });
   if (!parsed.success) throw new ValidationError(toFieldProblems(parsed.error));
   const { id, limit, after } = parsed.data;
-  await getJobFor(store, id, caller.userId);
+  await getJobFor(store, id, event.caller.userId);
   const page = await store.listItems(id, limit, after);
   return json(200, { items: page.items.map(itemView), ...(page.next && { next_after: page.next }) });
 });

@@ -66,9 +66,10 @@ export function addDays(date: string, days: number): string {
 
 const today = (clock: Clock) => clock.now().toISOString().slice(0, 10);
 
-export function newPodcast(body: CreatePodcastBody, podcastId: string, now: string): Podcast {
+export function newPodcast(body: CreatePodcastBody, podcastId: string, now: string, owner: string): Podcast {
   return {
     podcastId,
+    owner,
     ...body,
     nextEpisodeDate: addDays(body.latestEpisodeDate, body.frequency),
     createdAt: now,
@@ -80,9 +81,12 @@ export async function getPodcastWithEpisodes(
   podcasts: PodcastStore,
   episodes: EpisodeStore,
   podcastId: string,
+  owner: string,
 ) {
-  const podcast = await podcasts.get(podcastId);
-  if (!podcast) throw new NotFoundError(`Podcast ${podcastId} not found`);
+  const found = await podcasts.get(podcastId);
+  // Another caller's podcast is indistinguishable from a missing one.
+  if (!found || found.owner !== owner) throw new NotFoundError(`Podcast ${podcastId} not found`);
+  const { owner: _owner, ...podcast } = found;
   const list = await episodes.listByPodcast(podcastId);
   return { ...podcast, episodes: list.sort((a, b) => a.episodeDate.localeCompare(b.episodeDate)) };
 }

@@ -7,10 +7,10 @@ import { newPodcast } from '../domain/podcasts';
 
 const store = dynamoPodcastStore(tables().PODCASTS_TABLE_NAME);
 
-/** POST /podcasts: register a podcast; its next episode is due `frequency` days after the latest. */
+/** POST /podcasts: register a podcast owned by the caller; its next episode is due `frequency` days after the latest. */
 export const handler = httpApi(
   async (event) => {
-    const podcast = newPodcast(event.body, randomUUID(), new Date().toISOString());
+    const podcast = newPodcast(event.body, randomUUID(), new Date().toISOString(), event.caller.userId);
     await store.create(podcast);
     return json(201, podcast, { location: `/podcasts/${podcast.podcastId}` });
   },

@@ -7,9 +7,13 @@ const config = tables();
 const podcasts = dynamoPodcastStore(config.PODCASTS_TABLE_NAME);
 const episodes = dynamoEpisodeStore(config.EPISODES_TABLE_NAME);
 
-/** GET /podcasts/{id}: the podcast and its episodes, oldest first. */
+/** GET /podcasts/{id}: the caller's own podcast and its episodes, oldest first; 404 for any other. */
 export const handler = httpApi(async (event) => {
-  return json(200, await getPodcastWithEpisodes(podcasts, episodes, uuidPathParameter(event)), {
-    'cache-control': 'no-store',
-  });
+  const view = await getPodcastWithEpisodes(
+    podcasts,
+    episodes,
+    uuidPathParameter(event),
+    event.caller.userId,
+  );
+  return json(200, view, { 'cache-control': 'no-store' });
 });

@@ -25,5 +25,13 @@ export const scheduledHandler = scheduled(async (_event, context) => {
   return report;
 });
 
-/** POST /podcasts/schedule: the same run on demand; answers at once with the counts. */
-export const httpHandler = httpApi(async (_event, context) => json(202, await run(correlationIdOf(context))));
+/**
+ * POST /podcasts/schedule: the same run on demand; answers at once with the counts. It acts on every
+ * caller's podcasts, so it takes an operator key (403 for others).
+ */
+export const httpHandler = httpApi(
+  async (_event, context) => json(202, await run(correlationIdOf(context))),
+  {
+    role: 'operator',
+  },
+);

@@ -24,10 +24,10 @@ const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')
 async function podcastsDueAndNot() {
   const podcasts = new MemoryPodcasts();
   await podcasts.create(
-    newPodcast({ title: 'Due', frequency: 7, latestEpisodeDate: '2026-11-17' }, id(1), 'now'),
+    newPodcast({ title: 'Due', frequency: 7, latestEpisodeDate: '2026-11-17' }, id(1), 'now', 'alice'),
   );
   await podcasts.create(
-    newPodcast({ title: 'Later', frequency: 7, latestEpisodeDate: '2026-11-20' }, id(2), 'now'),
+    newPodcast({ title: 'Later', frequency: 7, latestEpisodeDate: '2026-11-20' }, id(2), 'now', 'bob'),
   );
   return podcasts;
 }
@@ -199,7 +199,7 @@ describe('processEpisode and getPodcastWithEpisodes', () => {
     ).rejects.toThrow(EpisodeNotFoundError);
   });
 
-  it('lists a podcast with its episodes oldest first, and 404s an unknown one', async () => {
+  it("lists the owner's podcast with its episodes oldest first, and 404s an unknown or another's one", async () => {
     const podcasts = await podcastsDueAndNot();
     const episodes = await pending();
     await episodes.createIfAbsent({
@@ -207,8 +207,12 @@ describe('processEpisode and getPodcastWithEpisodes', () => {
       episodeId: 'e0',
       episodeDate: '2026-11-17',
     });
-    const view = await getPodcastWithEpisodes(podcasts, episodes, id(1));
+    const view = await getPodcastWithEpisodes(podcasts, episodes, id(1), 'alice');
     expect(view.episodes.map((e) => e.episodeId)).toEqual(['e0', 'e1']);
-    await expect(getPodcastWithEpisodes(podcasts, episodes, id(9))).rejects.toThrow(NotFoundError);
+    expect(view).not.toHaveProperty('owner');
+    await expect(getPodcastWithEpisodes(podcasts, episodes, id(9), 'alice')).rejects.toThrow(NotFoundError);
+    await expect(getPodcastWithEpisodes(podcasts, episodes, id(1), 'bob')).rejects.toThrow(
+      new NotFoundError(`Podcast ${id(1)} not found`),
+    );
   });
 });

@@ -29,9 +29,10 @@ export interface Clock {
 /** The message came before (or without) its task record: retry, since the write may still land. */
 export class TaskNotFoundError extends OffloadError {}
 
-export function newTask(body: CreateTaskBody, taskId: string, now: string): Task {
+export function newTask(body: CreateTaskBody, taskId: string, now: string, owner: string): Task {
   return {
     task_id: taskId,
+    owner,
     title: body.title,
     description: body.description,
     priority: body.priority,
@@ -59,10 +60,11 @@ export function taskSubmittedMessage(task: Task, traceId?: string): TaskSubmitte
  */
 export async function submitTask(
   deps: { store: TaskStore; queue: TaskQueue; clock: Clock; newId: () => string },
+  owner: string,
   body: CreateTaskBody,
   traceId?: string,
 ): Promise<Task> {
-  const task = newTask(body, deps.newId(), deps.clock.now());
+  const task = newTask(body, deps.newId(), deps.clock.now(), owner);
   await deps.store.create(task);
   try {
     await deps.queue.enqueue(taskSubmittedMessage(task, traceId));
@@ -73,10 +75,12 @@ export async function submitTask(
   return task;
 }
 
-export async function getTask(store: TaskStore, taskId: string): Promise<Task> {
+/** The owner's task, without its owner field; another caller's task is a 404 like a missing one. */
+export async function getTask(store: TaskStore, taskId: string, owner: string): Promise<Omit<Task, 'owner'>> {
   const task = await store.get(taskId);
-  if (!task) throw new NotFoundError(`Task ${taskId} not found`);
-  return task;
+  if (!task || task.owner !== owner) throw new NotFoundError(`Task ${taskId} not found`);
+  const { owner: _owner, ...view } = task;
+  return view;
 }
 
 export type ProcessOutcome = 'completed' | 'already-finished';

@@ -14,12 +14,12 @@ const deps = {
 };
 
 /**
- * POST /tasks: validate and sanitize, record as queued, enqueue, answer 202 with where to poll. The
+ * POST /tasks: the caller's task, validated and sanitized, recorded as queued, enqueue, answer 202 with where to poll. The
  * message's traceId is this request's correlation id, so the processor's lines carry it too.
  */
 export const handler = httpApi(
   async (event, context) => {
-    const task = await submitTask(deps, event.body, correlationIdOf(context));
+    const task = await submitTask(deps, event.caller.userId, event.body, correlationIdOf(context));
     logger.info('Task accepted', { task_id: task.task_id });
     return json(202, { task_id: task.task_id, status: task.status }, { location: `/tasks/${task.task_id}` });
   },

@@ -16,8 +16,14 @@ function setup(work: TaskWork = async () => ({ done: true })) {
 describe('submitTask', () => {
   it('records the task as queued, then enqueues a v1 task.submitted message for it', async () => {
     const { store, queue, submitDeps } = setup();
-    const task = await submitTask(submitDeps, body, 'trace-1');
-    expect(task).toMatchObject({ task_id: ID, status: 'queued', attempts: 0, title: 'Write report' });
+    const task = await submitTask(submitDeps, 'alice', body, 'trace-1');
+    expect(task).toMatchObject({
+      task_id: ID,
+      owner: 'alice',
+      status: 'queued',
+      attempts: 0,
+      title: 'Write report',
+    });
     expect(await store.get(ID)).toEqual(task);
     expect(queue.sent).toHaveLength(1);
     expect(taskSubmitted.parse(queue.sent[0])).toMatchObject({
@@ -30,24 +36,41 @@ describe('submitTask', () => {
   it('removes the record and rethrows when the enqueue fails, leaving no task without a message', async () => {
     const { store, queue, submitDeps } = setup();
     queue.failNext = true;
-    await expect(submitTask(submitDeps, body)).rejects.toThrow('queue unavailable');
+    await expect(submitTask(submitDeps, 'alice', body)).rejects.toThrow('queue unavailable');
     expect(store.tasks.size).toBe(0);
   });
 });
 
 describe('getTask', () => {
-  it('returns a stored task and throws NotFoundError for an unknown id', async () => {
+  it('returns the owner a stored task without its owner field, and throws NotFoundError for an unknown id', async () => {
     const { store, submitDeps } = setup();
-    await submitTask(submitDeps, body);
-    expect((await getTask(store, ID)).task_id).toBe(ID);
-    await expect(getTask(store, 'nope')).rejects.toThrow(NotFoundError);
+    await submitTask(submitDeps, 'alice', body);
+    const task = await getTask(store, ID, 'alice');
+    expect(task.task_id).toBe(ID);
+    expect(task).not.toHaveProperty('owner');
+    await expect(getTask(store, 'nope', 'alice')).rejects.toThrow(NotFoundError);
+  });
+
+  it("answers another caller's task exactly like a missing one", async () => {
+    const { store, submitDeps } = setup();
+    await submitTask(submitDeps, 'alice', body);
+    await expect(getTask(store, ID, 'bob')).rejects.toThrow(new NotFoundError(`Task ${ID} not found`));
+    await expect(getTask(store, ID, 'bob')).rejects.toThrow(NotFoundError);
+  });
+
+  it('answers a record without an owner (from before owners) as missing to everyone', async () => {
+    const { store, submitDeps } = setup();
+    await submitTask(submitDeps, 'alice', body);
+    const { owner: _owner, ...legacy } = (await store.get(ID))!;
+    store.tasks.set(ID, legacy);
+    await expect(getTask(store, ID, 'alice')).rejects.toThrow(NotFoundError);
   });
 });
 
 describe('processTask', () => {
   it('moves a queued task to completed with the work result and one attempt', async () => {
     const { store, submitDeps, work, clock } = setup();
-    await submitTask(submitDeps, body);
+    await submitTask(submitDeps, 'alice', body);
     expect(await processTask({ store, work, clock }, ID, { isLast: false })).toBe('completed');
     const task = await store.get(ID);
     expect(task).toMatchObject({ status: 'completed', result: { done: true }, attempts: 1 });
@@ -58,7 +81,7 @@ describe('processTask', () => {
     const { store, submitDeps, clock } = setup();
     let runs = 0;
     const work: TaskWork = async () => ({ run: ++runs });
-    await submitTask(submitDeps, body);
+    await submitTask(submitDeps, 'alice', body);
     await processTask({ store, work, clock }, ID, { isLast: false });
     const first = await store.get(ID);
     expect(await processTask({ store, work, clock }, ID, { isLast: false })).toBe('already-finished');
@@ -75,7 +98,7 @@ describe('processTask', () => {
 
   it('resumes a task left in processing by an interrupted attempt', async () => {
     const { store, submitDeps, work, clock } = setup();
-    await submitTask(submitDeps, body);
+    await submitTask(submitDeps, 'alice', body);
     await store.start(ID, clock.now());
     expect(await processTask({ store, work, clock }, ID, { isLast: false })).toBe('completed');
     expect((await store.get(ID))?.attempts).toBe(2);
@@ -86,7 +109,7 @@ describe('processTask', () => {
     const work: TaskWork = async () => {
       throw new Error('printer on fire');
     };
-    await submitTask(submitDeps, body);
+    await submitTask(submitDeps, 'alice', body);
     await expect(processTask({ store, work, clock }, ID, { isLast: false })).rejects.toThrow(
       'printer on fire',
     );
