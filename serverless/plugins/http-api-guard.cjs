@@ -1,0 +1,112 @@
+'use strict';
+/* global module */
+
+/**
+ * The HTTP side of every service, from `custom.http` (serverless/base.yml):
+ * - every function with an httpApi event gets its caller configuration (API_KEYS_PARAM on deployed
+ *   stages, API_KEYS on the local ones) and CORS_ORIGINS, so no route can be left without a caller
+ *   check by forgetting a variable (the shared HTTP stack refuses to start without one);
+ * - where keys come from SSM, each of those functions' own roles may read that one parameter and
+ *   decrypt it only through SSM;
+ * - the stage's HttpApiStage gets the rate and burst limits (DefaultRouteSettings);
+ * - `serverless deploy` refuses the never-deployed stages, whose templates hold the published
+ *   development key hashes.
+ */
+class HttpApiGuard {
+  constructor(serverless, _options, { log } = {}) {
+    this.serverless = serverless;
+    this.log = log;
+    this.hooks = {
+      // After variables are resolved, before offline or packaging reads the functions.
+      initialize: () => this.configureFunctions(),
+      // After the per-function roles and the HTTP API exist, before the template is saved.
+      'before:aws:package:finalize:saveServiceState': () => this.finishTemplate(),
+      'before:deploy:deploy': () => this.refuseNeverDeployed(),
+      'before:deploy:function:initialize': () => this.refuseNeverDeployed(),
+    };
+  }
+
+  settings() {
+    const http = (this.serverless.service.custom || {}).http;
+    if (!http) throw new this.serverless.classes.Error('custom.http is missing (see serverless/base.yml)');
+    return http;
+  }
+
+  stage() {
+    return this.serverless.getProvider('aws').getStage();
+  }
+
+  httpFunctions() {
+    const functions = this.serverless.service.functions || {};
+    return Object.entries(functions).filter(([, fn]) => (fn.events || []).some((event) => event.httpApi));
+  }
+
+  callerEnvironment() {
+    const { apiKeysParam, apiKeys, corsOrigins } = this.settings();
+    const keys = apiKeysParam ? { API_KEYS_PARAM: apiKeysParam } : apiKeys ? { API_KEYS: apiKeys } : undefined;
+    if (!keys) {
+      throw new this.serverless.classes.Error(
+        `Stage ${this.stage()} has neither an apiKeysParam nor apiKeys: its HTTP routes could identify no caller`,
+      );
+    }
+    return { ...keys, CORS_ORIGINS: corsOrigins || '' };
+  }
+
+  configureFunctions() {
+    const environment = this.callerEnvironment();
+    for (const [, fn] of this.httpFunctions()) fn.environment = { ...(fn.environment || {}), ...environment };
+  }
+
+  finishTemplate() {
+    const { apiKeysParam, throttle } = this.settings();
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const naming = this.serverless.getProvider('aws').naming;
+    if (apiKeysParam) {
+      const path = apiKeysParam.startsWith('/') ? apiKeysParam : `/${apiKeysParam}`;
+      const parameterArn = {
+        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${path}`,
+      };
+      for (const [name] of this.httpFunctions()) {
+        const fn = resources[naming.getLambdaLogicalId(name)];
+        const roleId = fn && fn.Properties.Role && fn.Properties.Role['Fn::GetAtt'] && fn.Properties.Role['Fn::GetAtt'][0];
+        const role = roleId && resources[roleId];
+        const policy = role && role.Type === 'AWS::IAM::Role' && (role.Properties.Policies || [])[0];
+        if (!policy) throw new this.serverless.classes.Error(`${name}: no role of its own to grant the key parameter`);
+        policy.PolicyDocument.Statement.push(
+          { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: parameterArn },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt'],
+            Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' },
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' },
+                'kms:EncryptionContext:PARAMETER_ARN': parameterArn,
+              },
+            },
+          },
+        );
+      }
+    }
+    const stage = resources.HttpApiStage;
+    if (stage) {
+      stage.Properties.DefaultRouteSettings = {
+        ...(stage.Properties.DefaultRouteSettings || {}),
+        ThrottlingRateLimit: Number(throttle.rateLimit),
+        ThrottlingBurstLimit: Number(throttle.burstLimit),
+      };
+    }
+  }
+
+  refuseNeverDeployed() {
+    const stage = this.stage();
+    if ((this.settings().neverDeployedStages || []).includes(stage)) {
+      throw new this.serverless.classes.Error(
+        `Stage "${stage}" is never deployed: its API keys are the published development keys. ` +
+          'Deploy a stage such as dev or prod, with its keys in SSM (README, Auth).',
+      );
+    }
+  }
+}
+
+module.exports = HttpApiGuard;
