@@ -54,6 +54,20 @@ export function portsFor(service: ServiceDir, httpBase: number): PortPlan {
   };
 }
 
+/** The browser page the local stack serves sits at HTTP base + this port offset. */
+export const PAGE_PORT_OFFSET = 90;
+
+/**
+ * The origins the local stages allow CORS from: the local page's, by both loopback names. The
+ * stages' `corsOrigins` param reads it (OFFLOAD_LOCAL_CORS_ORIGINS), so the template's
+ * CorsConfiguration, serverless-offline's preflight answers and the functions' own headers all
+ * allow that origin and no other.
+ */
+export function localCorsOrigins(httpBase: number): string {
+  const port = httpBase + PAGE_PORT_OFFSET;
+  return `http://localhost:${port},http://127.0.0.1:${port}`;
+}
+
 /**
  * Environment every local function sees: the SDK's standard endpoint variables, the account and
  * ARNs of what was provisioned (`provisioned`, see localArnEnvironment), and no metrics unless
@@ -90,6 +104,8 @@ export function startOffline(
     openai: OpenAIConfig;
     /** The provisioned account and ARNs (localArnEnvironment). */
     provisioned: Record<string, string>;
+    /** Comma-separated origins the stage's CORS allows (localCorsOrigins). */
+    corsOrigins: string;
     quiet?: boolean;
   },
 ): OfflineService {
@@ -115,6 +131,7 @@ export function startOffline(
       env: cliEnv({
         ...functionEnv(options.endpoints, options.openai, options.provisioned),
         OFFLOAD_ESBUILD_WORK_FOLDER: OFFLINE_WORK_FOLDER,
+        OFFLOAD_LOCAL_CORS_ORIGINS: options.corsOrigins,
       }),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 import { startOpenAIStub, type OpenAIStub } from '../openai-stub/server';
 import { startEmulators, type Emulators } from './emulators';
 import {
+  localCorsOrigins,
   portsFor,
   startOffline,
   stopOffline,
@@ -118,6 +119,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         endpoints,
         openai,
         provisioned: localArnEnvironment(summary),
+        corsOrigins: localCorsOrigins(httpBase),
         quiet: options.quiet,
       });
       offline.push(started);

@@ -62,7 +62,7 @@ async function goneWithin(groups: number[], budgetMs: number, since = Date.now()
 async function postTask(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`${url}/tasks`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-api-key': 'dev-key-alice' },
     body: JSON.stringify({
       title: 'Packaging beside a running stack',
       description: 'The stack keeps its own bundles',

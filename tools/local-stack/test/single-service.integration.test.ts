@@ -43,7 +43,7 @@ test('one service runs by hand with `serverless offline --stage local` against p
     });
     const created = await fetch(`http://127.0.0.1:${PORT}/tasks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-api-key': 'dev-key-alice' },
       body: JSON.stringify({
         title: 'By hand',
         description: 'serverless offline in one folder',
@@ -57,7 +57,9 @@ test('one service runs by hand with `serverless offline --stage local` against p
     });
     const id = body.task_id;
     const done = await waitFor(`task ${id} completed by the hand-started processor`, async () => {
-      const res = await fetch(`http://127.0.0.1:${PORT}/tasks/${id}`);
+      const res = await fetch(`http://127.0.0.1:${PORT}/tasks/${id}`, {
+        headers: { 'x-api-key': 'dev-key-alice' },
+      });
       const task = (await res.json()) as { status: string };
       return task.status === 'completed' ? task : undefined;
     });

@@ -18,10 +18,14 @@ const api = () => {
   return url;
 };
 
+// Development keys (README): alice registers podcasts; olga holds the operator role the triggers need.
+const ALICE = { 'x-api-key': 'dev-key-alice' };
+const OPERATOR = { 'x-api-key': 'dev-key-olga' };
+
 async function post(path: string, body?: unknown) {
   const res = await fetch(`${api()}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(path === '/podcasts' ? ALICE : OPERATOR) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -84,7 +88,7 @@ describe('podcast-workers with the local emulators', () => {
       expect(episodes).toHaveLength(1);
       expect(episodes[0]).toMatchObject({ status: 'pending', episodeDate: isoDate(0) });
     }
-    const podcast = await (await fetch(`${api()}/podcasts/${ids[0]}`)).json();
+    const podcast = await (await fetch(`${api()}/podcasts/${ids[0]}`, { headers: ALICE })).json();
     expect(podcast).toMatchObject({ latestEpisodeDate: isoDate(0), nextEpisodeDate: isoDate(7) });
     expect(await drainQueue(GENERATION_DLQ)).toEqual([]);
   });

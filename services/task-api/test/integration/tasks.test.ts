@@ -18,13 +18,16 @@ const api = () => {
   return url;
 };
 
+// A development key (README): the local stages know it; the caller is alice.
+const KEY = { 'x-api-key': 'dev-key-alice' };
+
 async function post(body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  const res = await fetch(`${api()}/tasks`, { method: 'POST', headers, body });
+  const res = await fetch(`${api()}/tasks`, { method: 'POST', headers: { ...KEY, ...headers }, body });
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
 }
 
 async function getTask(id: string) {
-  const res = await fetch(`${api()}/tasks/${id}`);
+  const res = await fetch(`${api()}/tasks/${id}`, { headers: KEY });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
