@@ -1,11 +1,21 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
 import {
   alarmActions,
   baseSettings,
   batchItemFailures,
   checkTemplate,
   dashboardCoverage,
+  DEV_API_KEYS,
   dlqAlarms,
+  httpApiCors,
+  httpApiThrottled,
+  httpRoutesAuthenticated,
   iamWildcards,
+  NEVER_DEPLOYED_STAGES,
+  noDevKeysOnDeployedStages,
   lambdaRuntime,
   logRetention,
   nameLengths,
@@ -522,6 +532,189 @@ describe('dashboard-coverage', () => {
   it('accepts a dashboard naming every queue, DLQ and function', () => {
     const all = foundation('svc-dev-work', 'svc-dev-work-dlq', 'svc-dev-worker');
     expect(dashboardCoverage(all, [all, service])).toEqual([]);
+  });
+});
+
+describe('HTTP API fragments', () => {
+  const KEYS_PARAM = '/offload/dev/api-keys';
+  const keysArn = sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${KEYS_PARAM}`);
+  const readKeys = { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: keysArn };
+
+  function api(
+    variables: Record<string, string>,
+    statements: Record<string, unknown>[] = [readKeys],
+    extra: {
+      route?: Record<string, unknown>;
+      stage?: Record<string, unknown>;
+      api?: Record<string, unknown>;
+    } = {},
+  ): Template {
+    return template({
+      HttpApi: {
+        Type: 'AWS::ApiGatewayV2::Api',
+        Properties: {
+          ProtocolType: 'HTTP',
+          CorsConfiguration: { AllowOrigins: ['https://app.example'], AllowHeaders: ['x-api-key'] },
+          ...extra.api,
+        },
+      },
+      HttpApiStage: {
+        Type: 'AWS::ApiGatewayV2::Stage',
+        Properties: {
+          ApiId: { Ref: 'HttpApi' },
+          StageName: '$default',
+          DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+          ...extra.stage,
+        },
+      },
+      GetThingLambdaFunction: fn('svc-dev-getThing', {
+        Role: getAtt('GetThingRole', 'Arn'),
+        Environment: { Variables: variables },
+      }),
+      GetThingRole: role(statements),
+      HttpApiIntegrationGetThing: {
+        Type: 'AWS::ApiGatewayV2::Integration',
+        Properties: { ApiId: { Ref: 'HttpApi' }, IntegrationUri: getAtt('GetThingLambdaFunction', 'Arn') },
+      },
+      HttpApiRouteGetThing: {
+        Type: 'AWS::ApiGatewayV2::Route',
+        Properties: {
+          ApiId: { Ref: 'HttpApi' },
+          RouteKey: 'GET /things/{id}',
+          Target: { 'Fn::Join': ['/', ['integrations', { Ref: 'HttpApiIntegrationGetThing' }]] },
+          ...extra.route,
+        },
+      },
+    });
+  }
+
+  describe('http-routes-authenticated', () => {
+    it('accepts a route whose function reads its keys from an SSM parameter its role may read', () => {
+      expect(httpRoutesAuthenticated.check(api({ API_KEYS_PARAM: KEYS_PARAM }), context)).toEqual([]);
+    });
+
+    it('flags a route whose function has no caller keys configured', () => {
+      expect(httpRoutesAuthenticated.check(api({}), context)).toEqual([
+        expect.objectContaining({
+          resource: 'HttpApiRouteGetThing',
+          message: expect.stringContaining('no caller keys'),
+        }),
+      ]);
+      expect(httpRoutesAuthenticated.check(api({ API_KEYS: '' }), context)).toHaveLength(1);
+    });
+
+    it("flags a key parameter the function's role may not read", () => {
+      expect(httpRoutesAuthenticated.check(api({ API_KEYS_PARAM: KEYS_PARAM }, []), context)).toEqual([
+        expect.objectContaining({ message: expect.stringContaining('may not ssm:GetParameter') }),
+      ]);
+      const otherParam = {
+        ...readKeys,
+        Resource: sub('arn:aws:ssm:us-east-1:1:parameter/offload/dev/other'),
+      };
+      expect(
+        httpRoutesAuthenticated.check(api({ API_KEYS_PARAM: KEYS_PARAM }, [otherParam]), context),
+      ).toHaveLength(1);
+    });
+
+    it('flags a route answered by an authorizer type or by no function of the template', () => {
+      const withAuthorizer = api({ API_KEYS_PARAM: KEYS_PARAM }, [readKeys], {
+        route: { AuthorizationType: 'JWT' },
+      });
+      expect(httpRoutesAuthenticated.check(withAuthorizer, context)).toEqual([
+        expect.objectContaining({ message: expect.stringContaining('AuthorizationType JWT') }),
+      ]);
+      const elsewhere = api({ API_KEYS_PARAM: KEYS_PARAM }, [readKeys], {
+        route: { Target: 'integrations/abc123' },
+      });
+      expect(httpRoutesAuthenticated.check(elsewhere, context)).toEqual([
+        expect.objectContaining({ message: expect.stringContaining('does not invoke a function') }),
+      ]);
+    });
+  });
+
+  describe('http-api-throttled', () => {
+    it('accepts a stage with a rate and a burst limit', () => {
+      expect(httpApiThrottled.check(api({}), context)).toEqual([]);
+    });
+
+    it('flags a stage without DefaultRouteSettings limits, or with a zero one', () => {
+      expect(
+        httpApiThrottled.check(api({}, [], { stage: { DefaultRouteSettings: undefined } }), context),
+      ).toHaveLength(2);
+      const zero = api({}, [], {
+        stage: { DefaultRouteSettings: { ThrottlingRateLimit: 0, ThrottlingBurstLimit: 5 } },
+      });
+      expect(httpApiThrottled.check(zero, context)).toEqual([
+        expect.objectContaining({ message: expect.stringContaining('ThrottlingRateLimit') }),
+      ]);
+    });
+
+    it('flags an HTTP API without a stage', () => {
+      const withoutStage = api({});
+      delete withoutStage.Resources.HttpApiStage;
+      expect(httpApiThrottled.check(withoutStage, context)).toEqual([
+        expect.objectContaining({ resource: 'HttpApi', message: expect.stringContaining('no stage') }),
+      ]);
+    });
+  });
+
+  describe('http-api-cors', () => {
+    it('accepts listed origins without credentials', () => {
+      expect(httpApiCors.check(api({}), context)).toEqual([]);
+    });
+
+    it('flags a missing CorsConfiguration, a wildcard origin and credentials', () => {
+      expect(httpApiCors.check(api({}, [], { api: { CorsConfiguration: undefined } }), context)).toHaveLength(
+        1,
+      );
+      const loose = api({}, [], {
+        api: { CorsConfiguration: { AllowOrigins: ['*'], AllowCredentials: true } },
+      });
+      expect(httpApiCors.check(loose, context).map((v) => v.message)).toEqual([
+        expect.stringContaining('wildcard'),
+        expect.stringContaining('AllowCredentials'),
+      ]);
+    });
+  });
+
+  describe('no-dev-keys-on-deployed-stages', () => {
+    const devEntry = `${createHash('sha256').update('dev-key-bob').digest('hex')}:bob:paid`;
+
+    it('flags a development key hash in a template of a deployed (or unknown) stage', () => {
+      const withDevKeys = api({ API_KEYS: devEntry });
+      for (const stage of ['dev', 'prod', undefined]) {
+        expect(noDevKeysOnDeployedStages.check(withDevKeys, { ...context, stage })).toEqual([
+          expect.objectContaining({
+            resource: 'GetThingLambdaFunction',
+            message: expect.stringContaining('dev-key-bob'),
+          }),
+        ]);
+      }
+    });
+
+    it('allows them on the never-deployed stages, and allows other keys anywhere', () => {
+      expect(
+        noDevKeysOnDeployedStages.check(api({ API_KEYS: devEntry }), { ...context, stage: 'test' }),
+      ).toEqual([]);
+      const other = `${createHash('sha256').update('a-real-key').digest('hex')}:carol:free`;
+      expect(
+        noDevKeysOnDeployedStages.check(api({ API_KEYS: other }), { ...context, stage: 'prod' }),
+      ).toEqual([]);
+    });
+
+    it('knows every key and stage serverless/base.yml publishes (no drift)', () => {
+      const base = yaml.load(
+        readFileSync(path.join(__dirname, '..', '..', 'serverless', 'base.yml'), 'utf8'),
+        {
+          json: true,
+        },
+      ) as { devApiKeys: string; http: { neverDeployedStages: string[] } };
+      const hashes = base.devApiKeys.split(',').map((entry) => entry.split(':')[0]);
+      expect(hashes.sort()).toEqual(
+        DEV_API_KEYS.map((key) => createHash('sha256').update(key).digest('hex')).sort(),
+      );
+      expect(base.http.neverDeployedStages).toEqual(NEVER_DEPLOYED_STAGES);
+    });
   });
 });
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Rules every packaged CloudFormation template must satisfy. Each rule is a plain function over a
  * template object, so the same code checks the real templates (templates.test.ts) and the small
@@ -31,6 +33,8 @@ export interface RuleContext {
    * template for prod too).
    */
   nameSlack?: number;
+  /** The stage the template was packaged for; rules about deployed stages read it. */
+  stage?: string;
 }
 
 export interface Rule {
@@ -542,7 +546,8 @@ export const SECRET_NAME_ALLOW_LIST: {
       'ai-jobs callers as `sha256(key):user:tier` entries: digests, never a usable key (a raw key ' +
       'would not match the format and still fails).',
     valid: (value) =>
-      value === '' || value.split(',').every((entry) => /^[0-9a-f]{64}:[^:,]+:[^:,]+$/.test(entry)),
+      value === '' ||
+      value.split(',').every((entry) => /^[0-9a-f]{64}:[^:,]+:[^:,]+(:operator)?$/.test(entry)),
   },
 ];
 
@@ -618,6 +623,164 @@ export const baseSettings: Rule = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// HTTP APIs: who may call, how often, from which browser origins
+// ---------------------------------------------------------------------------------------------
+
+/** The function an HTTP API route's integration invokes, by logical id. */
+function routeFunction(template: Template, route: CfnResource): string | undefined {
+  const target = props(route).Target;
+  const parts = isObject(target) && 'Fn::Join' in target ? asArray((target['Fn::Join'] as unknown[])[1]) : [];
+  const integrationId = parts.map(refTarget).find((id) => id !== undefined);
+  const integration = integrationId ? template.Resources[integrationId] : undefined;
+  return integration ? getAttTarget(props(integration).IntegrationUri, 'Arn') : undefined;
+}
+
+function variablesOf(fn: CfnResource | undefined): Record<string, unknown> {
+  const environment = fn && props(fn).Environment;
+  return isObject(environment) && isObject(environment.Variables) ? environment.Variables : {};
+}
+
+/** Whether the function's own role may read the SSM parameter at `name` (e.g. /offload/prod/api-keys). */
+function mayReadParameter(template: Template, fn: CfnResource, name: string): boolean {
+  const roleId = getAttTarget(props(fn).Role, 'Arn');
+  if (!roleId) return false;
+  return policyStatements(template).some(
+    ({ resource, statement }) =>
+      resource === roleId &&
+      statement.Effect === 'Allow' &&
+      actionsOf(statement).includes('ssm:GetParameter') &&
+      resourcesOf(statement).some((arn) => arn.endsWith(`:parameter${name}`)),
+  );
+}
+
+/**
+ * Every route is authenticated. Callers are identified by the shared HTTP stack (not an API
+ * Gateway authorizer), so "authenticated" means: the route invokes a function of this template,
+ * that function has its key table configured (API_KEYS_PARAM naming an SSM parameter its own role
+ * may read, or API_KEYS hashes on a never-deployed stage), and the route has no authorizer type
+ * that would answer before it. The stack refuses to start without the configuration, so a route
+ * can never answer unauthenticated.
+ */
+export const httpRoutesAuthenticated: Rule = {
+  name: 'http-routes-authenticated',
+  description: 'every HTTP API route invokes a function with its caller keys configured and readable',
+  check(template) {
+    const found: Violation[] = [];
+    for (const [id, route] of resourcesOfType(template, 'AWS::ApiGatewayV2::Route')) {
+      const authorization = props(route).AuthorizationType;
+      if (authorization !== undefined && authorization !== 'NONE') {
+        found.push(
+          violation(
+            this.name,
+            id,
+            `AuthorizationType ${render(authorization)}: callers are identified in the function`,
+          ),
+        );
+      }
+      const fnId = routeFunction(template, route);
+      const fn = fnId ? template.Resources[fnId] : undefined;
+      if (!fn || fn.Type !== 'AWS::Lambda::Function') {
+        found.push(violation(this.name, id, 'the route does not invoke a function of this template'));
+        continue;
+      }
+      const variables = variablesOf(fn);
+      const parameter = variables.API_KEYS_PARAM;
+      if (typeof parameter === 'string' && parameter.startsWith('/')) {
+        if (!mayReadParameter(template, fn, parameter))
+          found.push(
+            violation(this.name, id, `${fnId} may not ssm:GetParameter its API_KEYS_PARAM ${parameter}`),
+          );
+      } else if (typeof variables.API_KEYS !== 'string' || variables.API_KEYS === '') {
+        found.push(violation(this.name, id, `${fnId} has no caller keys (API_KEYS_PARAM or API_KEYS)`));
+      }
+    }
+    return found;
+  },
+};
+
+/** Every HTTP API stage has a steady rate and a burst limit (API Gateway's own default is the account's). */
+export const httpApiThrottled: Rule = {
+  name: 'http-api-throttled',
+  description: 'every HTTP API has a stage, and every stage throttles its routes (rate and burst)',
+  check(template) {
+    const found: Violation[] = [];
+    const stages = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage');
+    for (const [id] of resourcesOfType(template, 'AWS::ApiGatewayV2::Api')) {
+      if (!stages.some(([, stage]) => refTarget(props(stage).ApiId) === id))
+        found.push(violation(this.name, id, 'the HTTP API has no stage to throttle'));
+    }
+    for (const [id, stage] of stages) {
+      const settings = props(stage).DefaultRouteSettings;
+      const limit = (name: string) => (isObject(settings) ? settings[name] : undefined);
+      for (const name of ['ThrottlingRateLimit', 'ThrottlingBurstLimit']) {
+        const value = limit(name);
+        if (typeof value !== 'number' || !(value > 0))
+          found.push(
+            violation(
+              this.name,
+              id,
+              `DefaultRouteSettings.${name} is ${render(value) || 'unset'}, not a positive number`,
+            ),
+          );
+      }
+    }
+    return found;
+  },
+};
+
+/** Every HTTP API declares CORS, with listed origins only: never `*`, never with credentials. */
+export const httpApiCors: Rule = {
+  name: 'http-api-cors',
+  description: 'every HTTP API declares its CORS configuration, without a wildcard origin or credentials',
+  check(template) {
+    const found: Violation[] = [];
+    for (const [id, api] of resourcesOfType(template, 'AWS::ApiGatewayV2::Api')) {
+      const cors = props(api).CorsConfiguration;
+      if (!isObject(cors)) {
+        found.push(
+          violation(this.name, id, 'no CorsConfiguration: browsers on other origins cannot call it'),
+        );
+        continue;
+      }
+      if (asArray(cors.AllowOrigins).some((origin) => render(origin).includes('*')))
+        found.push(violation(this.name, id, 'AllowOrigins holds a wildcard; list the origins'));
+      if (cors.AllowCredentials === true)
+        found.push(violation(this.name, id, 'AllowCredentials: keys travel in headers, never cookies'));
+    }
+    return found;
+  },
+};
+
+/** Stages whose templates may hold the published development keys; the deploy plugin refuses them. */
+export const NEVER_DEPLOYED_STAGES = ['local', 'test'];
+
+/** The README's published development keys: anyone can use them, so no deployed stage may accept them. */
+export const DEV_API_KEYS = ['dev-key-alice', 'dev-key-bob', 'dev-key-carol', 'dev-key-olga'];
+const DEV_KEY_HASHES = DEV_API_KEYS.map((key) => createHash('sha256').update(key).digest('hex'));
+
+export const noDevKeysOnDeployedStages: Rule = {
+  name: 'no-dev-keys-on-deployed-stages',
+  description: `the development key hashes appear only in templates of ${NEVER_DEPLOYED_STAGES.join(', ')}`,
+  check(template, context) {
+    if (context.stage !== undefined && NEVER_DEPLOYED_STAGES.includes(context.stage)) return [];
+    const found: Violation[] = [];
+    for (const [id, resource] of Object.entries(template.Resources ?? {})) {
+      const text = JSON.stringify(resource);
+      const keys = DEV_API_KEYS.filter((_key, i) => text.includes(DEV_KEY_HASHES[i]!));
+      if (keys.length > 0)
+        found.push(
+          violation(
+            this.name,
+            id,
+            `holds the hash of ${keys.join(', ')} on stage ${context.stage ?? '(unknown)'}`,
+          ),
+        );
+    }
+    return found;
+  },
+};
+
 export const RULES: Rule[] = [
   lambdaRuntime,
   baseSettings,
@@ -631,6 +794,10 @@ export const RULES: Rule[] = [
   logRetention,
   nameLengths,
   noPlainSecrets,
+  httpRoutesAuthenticated,
+  httpApiThrottled,
+  httpApiCors,
+  noDevKeysOnDeployedStages,
 ];
 
 // ---------------------------------------------------------------------------------------------

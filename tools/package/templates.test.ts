@@ -32,7 +32,7 @@ describe.each(services.map((service) => service.name))('%s template', (name) => 
   it.each(RULES.map((rule) => [rule.name, rule] as const))('%s', (_ruleName, rule) => {
     const { template, region, stage } = load(name);
     const nameSlack = Math.max(0, ...DEPLOYED_STAGES.map((deployed) => deployed.length - stage.length));
-    expect(rule.check(template, { region, nameSlack })).toEqual([]);
+    expect(rule.check(template, { region, nameSlack, stage })).toEqual([]);
   });
 });
 
