@@ -40,9 +40,13 @@ interface Route {
 const routes: Route[] = discoverServices().flatMap((service) =>
   [
     ...readFileSync(path.join(service.dir, 'serverless.yml'), 'utf8').matchAll(
-      /httpApi:\s*\{\s*method:\s*(\w+),\s*path:\s*'?([^'}\s]+)'?\s*\}/g,
+      /httpApi:\s*\{\s*method:\s*(\w+),\s*path:\s*(?:'([^']+)'|([^\s,}]+))\s*\}/g,
     ),
-  ].map(([, method, routePath]) => ({ service: service.name, method: method!, path: routePath! })),
+  ].map(([, method, quoted, plain]) => ({
+    service: service.name,
+    method: method!,
+    path: (quoted ?? plain)!,
+  })),
 );
 
 const concrete = (routePath: string) => routePath.replace(/\{[^}]+\}/g, randomUUID());

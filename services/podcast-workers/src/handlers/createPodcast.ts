@@ -12,7 +12,8 @@ export const handler = httpApi(
   async (event) => {
     const podcast = newPodcast(event.body, randomUUID(), new Date().toISOString(), event.caller.userId);
     await store.create(podcast);
-    return json(201, podcast, { location: `/podcasts/${podcast.podcastId}` });
+    const { owner: _owner, ...view } = podcast;
+    return json(201, view, { location: `/podcasts/${podcast.podcastId}` });
   },
   { body: createPodcastBodySchema, maxBodyBytes: PODCAST_BODY_MAX_BYTES },
 );

@@ -9,10 +9,12 @@ describe('sample events', () => {
   it('createTask.json carries a body POST /tasks accepts', () => {
     const event = createTask as APIGatewayProxyEventV2;
     expect(createTaskBodySchema.parse(JSON.parse(event.body!))).toMatchObject({ priority: 'high' });
+    expect(event.headers['x-api-key']).toBe('dev-key-alice');
   });
 
   it('getTask.json asks for a task by UUID', () => {
     expect((getTask as APIGatewayProxyEventV2).pathParameters?.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((getTask as APIGatewayProxyEventV2).headers['x-api-key']).toBe('dev-key-alice');
   });
 
   it('processTasks.json holds FIFO records with v1 task.submitted bodies', () => {
