@@ -5,7 +5,7 @@
  * The HTTP side of every service, from `custom.http` (serverless/base.yml):
  * - every function with an httpApi event gets its caller configuration (API_KEYS_PARAM on deployed
  *   stages, API_KEYS on the local ones) and CORS_ORIGINS, so no route can be left without a caller
- *   check by forgetting a variable (the shared HTTP stack refuses to start without one);
+ *   check by forgetting a variable (without one the shared HTTP stack answers every request 500);
  * - where keys come from SSM, each of those functions' own roles may read that one parameter and
  *   decrypt it only through SSM;
  * - the stage's HttpApiStage gets the rate and burst limits (DefaultRouteSettings);
@@ -43,7 +43,11 @@ class HttpApiGuard {
 
   callerEnvironment() {
     const { apiKeysParam, apiKeys, corsOrigins } = this.settings();
-    const keys = apiKeysParam ? { API_KEYS_PARAM: apiKeysParam } : apiKeys ? { API_KEYS: apiKeys } : undefined;
+    const keys = apiKeysParam
+      ? { API_KEYS_PARAM: apiKeysParam }
+      : apiKeys
+        ? { API_KEYS: apiKeys }
+        : undefined;
     if (!keys) {
       throw new this.serverless.classes.Error(
         `Stage ${this.stage()} has neither an apiKeysParam nor apiKeys: its HTTP routes could identify no caller`,
@@ -68,10 +72,12 @@ class HttpApiGuard {
       };
       for (const [name] of this.httpFunctions()) {
         const fn = resources[naming.getLambdaLogicalId(name)];
-        const roleId = fn && fn.Properties.Role && fn.Properties.Role['Fn::GetAtt'] && fn.Properties.Role['Fn::GetAtt'][0];
+        const roleId =
+          fn && fn.Properties.Role && fn.Properties.Role['Fn::GetAtt'] && fn.Properties.Role['Fn::GetAtt'][0];
         const role = roleId && resources[roleId];
         const policy = role && role.Type === 'AWS::IAM::Role' && (role.Properties.Policies || [])[0];
-        if (!policy) throw new this.serverless.classes.Error(`${name}: no role of its own to grant the key parameter`);
+        if (!policy)
+          throw new this.serverless.classes.Error(`${name}: no role of its own to grant the key parameter`);
         policy.PolicyDocument.Statement.push(
           { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: parameterArn },
           {

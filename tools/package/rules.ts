@@ -659,8 +659,8 @@ function mayReadParameter(template: Template, fn: CfnResource, name: string): bo
  * Gateway authorizer), so "authenticated" means: the route invokes a function of this template,
  * that function has its key table configured (API_KEYS_PARAM naming an SSM parameter its own role
  * may read, or API_KEYS hashes on a never-deployed stage), and the route has no authorizer type
- * that would answer before it. The stack refuses to start without the configuration, so a route
- * can never answer unauthenticated.
+ * that would answer before it. Without the configuration the stack answers every request 500, so
+ * a route can never answer unauthenticated; this rule makes that a packaging failure instead.
  */
 export const httpRoutesAuthenticated: Rule = {
   name: 'http-routes-authenticated',

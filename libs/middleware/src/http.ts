@@ -39,6 +39,17 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
  */
 export const CORS_POLICY = corsPolicy;
 
+/**
+ * The key table from the environment, configured on the first request rather than at import: a
+ * module can hold a scheduled handler beside its HTTP one (the podcast triggers), and the scheduled
+ * function has no key configuration. A missing configuration is a ConfigError naming the
+ * variables, answered as a 500 and logged, never a request let through.
+ */
+function callersOnFirstRequest(): CallerSource {
+  let source: CallerSource | undefined;
+  return () => (source ??= callersFromEnvironment())();
+}
+
 function defaultOrigins(): string[] {
   return (process.env.CORS_ORIGINS ?? '')
     .split(',')
@@ -82,8 +93,7 @@ export function httpApi<Body extends z.ZodType | undefined = undefined>(
   handler: HttpHandler<Body extends z.ZodType ? z.infer<Body> : undefined>,
   options: HttpOptions<Body> = {},
 ) {
-  // At module scope of each handler file, i.e. once per cold start.
-  const callers = options.callers ?? callersFromEnvironment();
+  const callers = options.callers ?? callersOnFirstRequest();
   const stack = middy(
     handler as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<JsonResult>,
   )
