@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { groupAlive, stopOffline, type OfflineService } from './offline';
+import { groupAlive, localCorsOrigins, PAGE_PORT_OFFSET, stopOffline, type OfflineService } from './offline';
 
 /** A stand-in for a service's serverless offline: `script` run by node in its own process group. */
 function groupOf(script: string): OfflineService {
@@ -56,4 +56,12 @@ test('stopOffline kills a service that ignores SIGTERM once the grace period is 
   expect(elapsed).toBeLessThan(2500);
   expect(groupAlive(service.process.pid!)).toBe(false);
   expect((await service.exited).signal).toBe('SIGKILL');
+});
+
+describe('localCorsOrigins', () => {
+  it("allows the local page's origin, HTTP base + 90, by both loopback names", () => {
+    expect(PAGE_PORT_OFFSET).toBe(90);
+    expect(localCorsOrigins(3000)).toBe('http://localhost:3090,http://127.0.0.1:3090');
+    expect(localCorsOrigins(14000).split(',')).toEqual(['http://localhost:14090', 'http://127.0.0.1:14090']);
+  });
 });
