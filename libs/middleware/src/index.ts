@@ -1,6 +1,6 @@
 export { hashKey, identify, parseCallers, type Caller } from './callers';
 export { httpApi, type HttpEvent, type HttpHandler, type HttpOptions } from './http';
-export { bodyLimit, validateBody } from './httpBody';
+export { bodyLimit, rejectBody, requireBody, validateBody } from './httpBody';
 export { httpErrorMapper } from './httpErrors';
 export { appendCorrelationId, correlationIdOf, logger, traceIdOf } from './logger';
 export { flushMetrics, metrics, MetricUnit, recordCounts } from './metrics';
