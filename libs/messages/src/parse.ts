@@ -15,7 +15,7 @@ export function parseMessage<Schema extends z.ZodType>(body: string, schema: Sch
   }
   const result = schema.safeParse(json);
   if (!result.success) {
-    const problems = toFieldProblems(result.error)
+    const problems = toFieldProblems(result.error, json)
       .map((p) => `${p.field} ${p.message}`)
       .join('; ');
     throw new PoisonMessageError(`Message does not match a known schema: ${problems}`);

@@ -6,6 +6,16 @@ const CONTROL_EXCEPT_TAB_NEWLINE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const ALL_CONTROL = /[\u0000-\u001F\u007F-\u009F]/g;
 
+// A UTF-16 surrogate without its pair: no UTF-8 encoding exists for it, so DynamoDB, SQS and every
+// client downstream would refuse or mangle it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a string is well-formed UTF-16 (ES2024's String.prototype.isWellFormed). */
+export const isWellFormed = (value: string) => !LONE_SURROGATE.test(value);
+
+const wellFormedString = () =>
+  z.string().refine(isWellFormed, 'must be valid Unicode text (it holds a lone surrogate)');
+
 export function sanitizeLine(value: string): string {
   return value.replace(ALL_CONTROL, '').trim();
 }
@@ -16,15 +26,13 @@ export function sanitizeMultiline(value: string): string {
 
 /** A required single-line string: control characters stripped, trimmed, then length-checked. */
 export const line = (max: number) =>
-  z
-    .string()
+  wellFormedString()
     .transform(sanitizeLine)
     .pipe(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
 
 /** A required multi-line string: like `line` but keeps tabs and newlines. */
 export const text = (max: number) =>
-  z
-    .string()
+  wellFormedString()
     .transform(sanitizeMultiline)
     .pipe(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
 

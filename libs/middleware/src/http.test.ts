@@ -46,6 +46,49 @@ describe('httpApi stack', () => {
     expect(bodyOf(res).error.details).toEqual([{ field: '(body)', message: 'is not valid JSON' }]);
   });
 
+  // The bug report's bodies: every JSON text that is not an object is the caller's 400, and a JSON
+  // string holding a valid body is a string, not that body.
+  it.each([
+    'false',
+    '0',
+    '-0',
+    '0e0',
+    ' false',
+    'true',
+    'null',
+    '""',
+    '[]',
+    '"{\\"name\\":\\"x\\",\\"size\\":1}"',
+  ])('answers 400 naming the body for the JSON scalar or array %s', async (body) => {
+    const res = await handler(httpEvent(body), lambdaContext);
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res).error.details).toEqual([{ field: '(body)', message: 'must be a JSON object' }]);
+    expect(seen).toEqual([]);
+  });
+
+  it('answers 400 naming the body when there is none', async () => {
+    for (const body of [undefined, '']) {
+      const res = await handler(httpEvent(body), lambdaContext);
+      expect(res.statusCode).toBe(400);
+      expect(bodyOf(res).error.details).toEqual([{ field: '(body)', message: 'is required' }]);
+    }
+  });
+
+  it('answers 400 naming a __proto__ or constructor key, wherever it is', async () => {
+    for (const [body, field] of [
+      ['{"__proto__":{"size":1},"name":"x","size":1}', '__proto__'],
+      ['{"name":"x","size":1,"nested":{"constructor":{"prototype":{}}}}', 'constructor'],
+    ] as const) {
+      const res = await handler(httpEvent(body), lambdaContext);
+      expect(res.statusCode).toBe(400);
+      expect(bodyOf(res).error).toMatchObject({
+        code: 'validation_failed',
+        details: [{ field, message: 'is not an allowed field' }],
+      });
+    }
+    expect(seen).toEqual([]);
+  });
+
   it('answers 415 for a body that is not JSON', async () => {
     const res = await handler(
       httpEvent('name=x', { 'content-type': 'text/plain', 'x-api-key': TEST_KEY }),
@@ -93,6 +136,24 @@ describe('httpApi stack', () => {
       lambdaContext,
     );
     expect(other.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+
+  it('refuses a body on an endpoint that takes none, and runs it without one', async () => {
+    const calls: unknown[] = [];
+    const noBody = httpApi(async (event) => {
+      calls.push(event.body);
+      return json(202, { ran: true });
+    });
+    for (const body of ['{}', 'false', '{"force":true}']) {
+      const res = await noBody(httpEvent(body), lambdaContext);
+      expect(res.statusCode).toBe(400);
+      expect(bodyOf(res).error.details).toEqual([
+        { field: '(body)', message: 'must be empty: this endpoint takes no body' },
+      ]);
+    }
+    expect(calls).toEqual([]);
+    expect((await noBody(httpEvent(undefined), lambdaContext)).statusCode).toBe(202);
+    expect(calls).toHaveLength(1);
   });
 
   it('maps a thrown 4xx error to its status and message', async () => {

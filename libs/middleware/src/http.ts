@@ -8,13 +8,13 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { callersFromEnvironment, identify, requireOperator, type Caller, type CallerSource } from './callers';
 import corsPolicy from './cors.json';
-import { bodyLimit, validateBody } from './httpBody';
+import { bodyLimit, rejectBody, requireBody, validateBody } from './httpBody';
 import { httpErrorMapper } from './httpErrors';
 import { appendCorrelationId, logger } from './logger';
 import type { JsonResult } from './response';
 
 export interface HttpOptions<Body extends z.ZodType | undefined> {
-  /** zod schema of the JSON body; omit for endpoints without a body. */
+  /** zod schema of the JSON body; omit for endpoints without a body (a body sent there is a 400). */
   body?: Body;
   /** Largest accepted body; every endpoint has one. */
   maxBodyBytes?: number;
@@ -115,7 +115,9 @@ export function httpApi<Body extends z.ZodType | undefined = undefined>(
     .use(authenticate(callers, options.role))
     .use(bodyLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
   if (options.body) {
-    stack.use(httpJsonBodyParser()).use(validateBody(options.body));
+    stack.use(requireBody()).use(httpJsonBodyParser()).use(validateBody(options.body));
+  } else {
+    stack.use(rejectBody());
   }
   return stack;
 }

@@ -22,6 +22,12 @@ function normalize(error: unknown): unknown {
   if (error.message === 'Invalid or malformed JSON was provided') {
     return new ValidationError([{ field: '(body)', message: 'is not valid JSON' }]);
   }
+  // The parser refuses `__proto__` (and `constructor` with a `prototype`) anywhere in the body,
+  // naming only the key: a field problem like any other, not a separate 422.
+  if (error.message === 'Forbidden key in JSON body') {
+    const key = (error.cause as { data?: unknown } | undefined)?.data;
+    return new ValidationError([{ field: String(key ?? '(body)'), message: 'is not an allowed field' }]);
+  }
   return new HttpError(error.statusCode, 'bad_request', error.message);
 }
 

@@ -9,7 +9,7 @@ export {
   type Tier,
 } from './callers';
 export { CORS_POLICY, httpApi, type HttpEvent, type HttpHandler, type HttpOptions } from './http';
-export { bodyLimit, validateBody } from './httpBody';
+export { bodyLimit, rejectBody, requireBody, validateBody } from './httpBody';
 export { httpErrorMapper, WWW_AUTHENTICATE } from './httpErrors';
 export { appendCorrelationId, correlationIdOf, logger, traceIdOf } from './logger';
 export { flushMetrics, metrics, MetricUnit, recordCounts } from './metrics';
