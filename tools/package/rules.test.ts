@@ -11,6 +11,7 @@ import {
   nameLengths,
   noPlainSecrets,
   redriveAndRetention,
+  reservedConcurrencyReceives,
   resolveString,
   sqsVisibility,
   unusedRoles,
@@ -216,6 +217,33 @@ describe('sqs-visibility', () => {
       Map: mapping('Queue', { EventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:elsewhere' }),
     };
     expect(sqsVisibility.check(template(resources), context)).toHaveLength(1);
+  });
+});
+
+describe('reserved-concurrency-receives', () => {
+  const redrive = (maxReceiveCount: number) => ({
+    RedrivePolicy: { deadLetterTargetArn: getAtt('Dlq', 'Arn'), maxReceiveCount },
+  });
+
+  it('flags a queue with maxReceiveCount under 5 read by a function with reserved concurrency', () => {
+    const resources = {
+      Worker: fn('w', { ReservedConcurrentExecutions: 5 }),
+      Queue: queue(redrive(3)),
+      Map: mapping('Queue'),
+    };
+    expect(reservedConcurrencyReceives.check(template(resources), context)).toEqual([
+      expect.objectContaining({
+        resource: 'Map',
+        message: expect.stringContaining('maxReceiveCount 3 is under 5'),
+      }),
+    ]);
+    resources.Queue = queue(redrive(5));
+    expect(reservedConcurrencyReceives.check(template(resources), context)).toEqual([]);
+  });
+
+  it('leaves a function without reserved concurrency alone', () => {
+    const resources = { Worker: fn('w'), Queue: queue(redrive(3)), Map: mapping('Queue') };
+    expect(reservedConcurrencyReceives.check(template(resources), context)).toEqual([]);
   });
 });
 

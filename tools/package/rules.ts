@@ -355,6 +355,40 @@ export const sqsVisibility: Rule = {
   },
 };
 
+/** AWS's advice for queues whose consumer has reserved concurrency: throttled receives count too. */
+export const MIN_RECEIVES_WITH_RESERVED_CONCURRENCY = 5;
+
+export const reservedConcurrencyReceives: Rule = {
+  name: 'reserved-concurrency-receives',
+  description: `an SQS event source whose function has reserved concurrency reads a queue with maxReceiveCount >= ${MIN_RECEIVES_WITH_RESERVED_CONCURRENCY}`,
+  check(template) {
+    const found: Violation[] = [];
+    for (const [id, mapping] of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {
+      const { sqs, queueId } = sqsSource(template, mapping);
+      const queue = queueId ? template.Resources[queueId] : undefined;
+      const fnValue = props(mapping).FunctionName;
+      const fnId = getAttTarget(fnValue, 'Arn') ?? refTarget(fnValue);
+      const fn = fnId ? template.Resources[fnId] : undefined;
+      // Unresolvable sources and queues without a redrive policy are other rules' findings.
+      if (!sqs || !queue || !fn) continue;
+      if (props(fn).ReservedConcurrentExecutions === undefined) continue;
+      const redrive = parseRedrivePolicy(props(queue).RedrivePolicy);
+      if (!redrive) continue;
+      const receives = Number(redrive.maxReceiveCount);
+      if (!(receives >= MIN_RECEIVES_WITH_RESERVED_CONCURRENCY)) {
+        found.push(
+          violation(
+            this.name,
+            id,
+            `${queueId} maxReceiveCount ${render(redrive.maxReceiveCount)} is under ${MIN_RECEIVES_WITH_RESERVED_CONCURRENCY} while ${fnId} has reserved concurrency (throttled receives count)`,
+          ),
+        );
+      }
+    }
+    return found;
+  },
+};
+
 export const batchItemFailures: Rule = {
   name: 'batch-item-failures',
   description: 'every SQS event source mapping reports partial batch failures',
@@ -624,6 +658,7 @@ export const RULES: Rule[] = [
   iamWildcards,
   unusedRoles,
   sqsVisibility,
+  reservedConcurrencyReceives,
   batchItemFailures,
   redriveAndRetention,
   dlqAlarms,
