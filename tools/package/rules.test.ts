@@ -280,6 +280,21 @@ describe('redrive-and-retention', () => {
     ]);
   });
 
+  it('treats an SNS subscription’s redrive target as a DLQ (14 days, no redrive of its own)', () => {
+    const resources = {
+      Subscription: {
+        Type: 'AWS::SNS::Subscription',
+        Properties: { RedrivePolicy: { deadLetterTargetArn: getAtt('DeliveryDlq', 'Arn') } },
+      },
+      DeliveryDlq: queue({ MessageRetentionPeriod: 345600 }),
+    };
+    expect(redriveAndRetention.check(template(resources), context)).toEqual([
+      expect.objectContaining({ resource: 'DeliveryDlq', message: expect.stringContaining('retention') }),
+    ]);
+    resources.DeliveryDlq = queue({ MessageRetentionPeriod: 1209600 });
+    expect(redriveAndRetention.check(template(resources), context)).toEqual([]);
+  });
+
   it('flags a DLQ that keeps messages less than 14 days (default 4 days included)', () => {
     const resources = {
       Queue: queue({ RedrivePolicy: redrive('Dlq', 3) }),

@@ -186,11 +186,15 @@ function parseRedrivePolicy(value: unknown): Record<string, unknown> | undefined
   return isObject(value) ? value : undefined;
 }
 
-/** Queues some other queue's RedrivePolicy sends its dead letters to. */
+/** Queues some other queue's, or an SNS subscription's, RedrivePolicy sends its dead letters to. */
 export function deadLetterQueues(template: Template): Set<string> {
   const dlqs = new Set<string>();
-  for (const [, queue] of resourcesOfType(template, 'AWS::SQS::Queue')) {
-    const target = getAttTarget(parseRedrivePolicy(props(queue).RedrivePolicy)?.deadLetterTargetArn, 'Arn');
+  const sources = [
+    ...resourcesOfType(template, 'AWS::SQS::Queue'),
+    ...resourcesOfType(template, 'AWS::SNS::Subscription'),
+  ];
+  for (const [, source] of sources) {
+    const target = getAttTarget(parseRedrivePolicy(props(source).RedrivePolicy)?.deadLetterTargetArn, 'Arn');
     if (target) dlqs.add(target);
   }
   return dlqs;
