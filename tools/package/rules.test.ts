@@ -518,6 +518,11 @@ describe('no-plain-secrets', () => {
     expect(noPlainSecrets.check(withEnv({ API_KEYS: 'dev-key-alice:alice:free' }), context)).toHaveLength(1);
   });
 
+  it('accepts OPENAI_MAX_TOKENS only as a number', () => {
+    expect(noPlainSecrets.check(withEnv({ OPENAI_MAX_TOKENS: '1024' }), context)).toEqual([]);
+    expect(noPlainSecrets.check(withEnv({ OPENAI_MAX_TOKENS: 'sk-live-123' }), context)).toHaveLength(1);
+  });
+
   it('does not take a pointer-named variable holding a raw value as a reference', () => {
     expect(noPlainSecrets.check(withEnv({ OPENAI_API_KEY_PARAM: 'sk-live-123' }), context)).toHaveLength(1);
   });

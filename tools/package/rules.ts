@@ -582,6 +582,11 @@ export const SECRET_NAME_ALLOW_LIST: {
     valid: (value) =>
       value === '' || value.split(',').every((entry) => /^[0-9a-f]{64}:[^:,]+:[^:,]+$/.test(entry)),
   },
+  {
+    name: 'OPENAI_MAX_TOKENS',
+    justification: "the cap on each LLM answer's length (max_tokens), a count of tokens, not a credential.",
+    valid: (value) => /^\d+$/.test(value),
+  },
 ];
 
 const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD/i;
