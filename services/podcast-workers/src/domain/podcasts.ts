@@ -1,6 +1,7 @@
 import type { ChatMessage, Llm } from '@offload/llm';
 import {
   HttpError,
+  type FieldProblem,
   NotFoundError,
   OffloadError,
   PoisonMessageError,
@@ -138,16 +139,18 @@ const outside = (date: string, from: string, to: string) => date < from || date 
 export function scheduleProblem(
   podcast: Pick<Podcast, 'frequency' | 'latestEpisodeDate' | 'nextEpisodeDate'>,
   today: string,
-): string | undefined {
+): FieldProblem | undefined {
   const window = podcastDateWindow(today);
   if (podcast.frequency < 1 || podcast.frequency > PODCAST_MAX_FREQUENCY_DAYS)
-    return `frequency is outside 1..${PODCAST_MAX_FREQUENCY_DAYS}`;
+    return { field: 'frequency', message: `is outside 1..${PODCAST_MAX_FREQUENCY_DAYS}` };
   if (outside(podcast.latestEpisodeDate, window.earliest, window.latest))
-    return `latestEpisodeDate is outside ${window.earliest}..${window.latest}`;
+    return { field: 'latestEpisodeDate', message: `is outside ${window.earliest}..${window.latest}` };
   if (outside(podcast.nextEpisodeDate, window.earliest, window.latestNext))
-    return `nextEpisodeDate is outside ${window.earliest}..${window.latestNext}`;
+    return { field: 'nextEpisodeDate', message: `is outside ${window.earliest}..${window.latestNext}` };
   return undefined;
 }
+
+const describeProblem = (problem: FieldProblem) => `${problem.field} ${problem.message}`;
 
 /**
  * The body schema already bounds these; the domain checks again so that no path can write a
@@ -162,12 +165,14 @@ export function newPodcast(body: CreatePodcastBody, podcastId: string, now: stri
     updatedAt: now,
   };
   const problem = scheduleProblem(podcast, now.slice(0, 10));
-  if (problem) {
-    const field = problem.split(' ')[0]!;
+  // nextEpisodeDate is derived: the caller fixes it through latestEpisodeDate.
+  if (problem)
     throw new ValidationError([
-      { field: field === 'nextEpisodeDate' ? 'latestEpisodeDate' : field, message: problem },
+      {
+        field: problem.field === 'nextEpisodeDate' ? 'latestEpisodeDate' : problem.field,
+        message: describeProblem(problem),
+      },
     ]);
-  }
   return podcast;
 }
 
@@ -243,7 +248,7 @@ export async function schedulePodcasts(
   const due: Podcast[] = [];
   for (const podcast of listing.items) {
     const problem = scheduleProblem(podcast, today);
-    if (problem) unreadable.push({ key: podcast.podcastId, reason: problem });
+    if (problem) unreadable.push({ key: podcast.podcastId, reason: describeProblem(problem) });
     else due.push(podcast);
   }
   const summary = await deps.publisher.send(
@@ -412,7 +417,8 @@ export async function generateEpisode(
     // The episode date is due, so at most today; the window is checked as of today.
     today,
   );
-  if (problem) throw new PoisonMessageError(`Podcast ${podcastId} cannot be advanced: ${problem}`);
+  if (problem)
+    throw new PoisonMessageError(`Podcast ${podcastId} cannot be advanced: ${describeProblem(problem)}`);
   if (episodeDate !== addDays(latestEpisodeDate, frequency)) {
     const podcast = await deps.podcasts.get(podcastId);
     if (podcast?.latestEpisodeDate !== latestEpisodeDate) return 'already-generated';

@@ -247,9 +247,12 @@ describe('the date window and the catch-up bound', () => {
     const today = '2026-11-24';
     const ok = { frequency: 7, latestEpisodeDate: '2026-11-17', nextEpisodeDate: '2026-11-24' };
     expect(scheduleProblem(ok, today)).toBeUndefined();
-    expect(scheduleProblem({ ...ok, latestEpisodeDate: '0001-01-01' }, today)).toMatch(/^latestEpisodeDate/);
-    expect(scheduleProblem({ ...ok, nextEpisodeDate: '+010000-01' }, today)).toMatch(/^nextEpisodeDate/);
-    expect(scheduleProblem({ ...ok, frequency: 0 }, today)).toMatch(/^frequency/);
+    expect(scheduleProblem({ ...ok, latestEpisodeDate: '0001-01-01' }, today)).toEqual({
+      field: 'latestEpisodeDate',
+      message: 'is outside 2000-01-01..2027-11-25',
+    });
+    expect(scheduleProblem({ ...ok, nextEpisodeDate: '+010000-01' }, today)?.field).toBe('nextEpisodeDate');
+    expect(scheduleProblem({ ...ok, frequency: 0 }, today)?.field).toBe('frequency');
   });
 
   it('catches up one period at a time only while few are missed, then jumps to the latest due date', () => {
