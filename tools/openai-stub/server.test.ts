@@ -413,3 +413,19 @@ describe('OpenAI stand-in: answer rules', () => {
     ]);
   });
 });
+
+describe('OpenAI stand-in: chat completion delays', () => {
+  it('answers a matching prompt late, `times` times, and others at once', async () => {
+    await control('/_stub/delays', 'POST', { match: 'slow-prompt', delayMs: 300 });
+    const ask = async (content: string) => {
+      const started = Date.now();
+      await client.chat.completions.create({ model: 'stub', messages: [{ role: 'user', content }] });
+      return Date.now() - started;
+    };
+    expect(await ask('a slow-prompt here')).toBeGreaterThanOrEqual(290);
+    expect(await ask('a slow-prompt again')).toBeLessThan(250);
+    await control('/_stub/delays', 'POST', { match: 'slow-prompt', delayMs: 300, times: 'always' });
+    await control('/_stub/delays', 'DELETE');
+    expect(await ask('a slow-prompt after clearing')).toBeLessThan(250);
+  });
+});

@@ -17,6 +17,8 @@ import type { AddressInfo } from 'node:net';
  * Control API (global to the process, so concurrent suites sharing one stub see each other's
  * settings):
  * - POST /_stub/faults {match, status?, times?} and DELETE /_stub/faults: chat completion failures.
+ * - POST /_stub/delays {match, delayMs, times?} and DELETE /_stub/delays: chat completions whose
+ *   prompt contains `match` answer `delayMs` later (times defaults to 1; 'always' for every one).
  * - POST /_stub/config, every field optional: latencyMs (also delays file and batch routes),
  *   rateLimitShare 0..1 (that share of /v1/files* and /v1/batches* requests, spread evenly, is
  *   answered 429 rate_limit_exceeded; chat completions are never rate limited), retryAfterMs (sent
@@ -27,7 +29,7 @@ import type { AddressInfo } from 'node:net';
  * - POST /_stub/answers {match, contentChars?} and DELETE /_stub/answers: counts the chat
  *   completions whose prompt contains `match` (GET /_stub/stats `answers`, faulted calls included)
  *   and, with contentChars, answers them with that many characters (an oversized result).
- * - DELETE /_stub/state: drops files, batches, outcomes, faults and counters and restores the
+ * - DELETE /_stub/state: drops files, batches, outcomes, faults, delays and counters and restores the
  *   config the stub was started with.
  * - GET /_stub/stats: chat counters plus batchRequests, rateLimited, files and batches by status.
  */
@@ -46,6 +48,12 @@ export interface BatchPhases {
 interface Fault {
   match: string;
   status: number;
+  remaining: number;
+}
+
+interface Delay {
+  match: string;
+  delayMs: number;
   remaining: number;
 }
 
@@ -284,6 +292,7 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
   let rateLimitCredit = 0;
   let faults: Fault[] = [];
   let answers: { match: string; contentChars?: number; calls: number }[] = [];
+  let delays: Delay[] = [];
   let outcomes: { match: string; kind: BatchOutcome }[] = [];
   const files = new Map<string, StoredFile>();
   const batches = new Map<string, BatchRecord>();
@@ -483,6 +492,11 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
         stats.failures += 1;
         return apiError(res, fault.status, `Injected failure for "${fault.match}"`);
       }
+      const delay = delays.find((d) => d.remaining > 0 && prompt.includes(d.match));
+      if (delay) {
+        delay.remaining -= 1;
+        await sleep(delay.delayMs);
+      }
       await sleep(latencyMs);
       const completion = chatCompletion(messages, body.model);
       if (answer?.contentChars !== undefined)
@@ -637,6 +651,19 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       answers = [];
       send(res, 200, { answers: 0 });
     },
+    'POST /_stub/delays': async (req, res) => {
+      const body = await readJson(req);
+      const delayMs = Number(body.delayMs);
+      if (typeof body.match !== 'string' || body.match === '' || !(delayMs >= 0))
+        return apiError(res, 400, 'match (a non-empty string) and delayMs (>= 0) are required');
+      const times = body.times === 'always' ? Number.POSITIVE_INFINITY : Number(body.times ?? 1);
+      delays.push({ match: body.match, delayMs, remaining: times });
+      send(res, 201, { delays: delays.length });
+    },
+    'DELETE /_stub/delays': async (_req, res) => {
+      delays = [];
+      send(res, 200, { delays: 0 });
+    },
     'POST /_stub/config': async (req, res) => {
       const body = await readJson(req);
       if (body.rateLimitShare !== undefined) {
@@ -683,6 +710,7 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       outcomes = [];
       faults = [];
       answers = [];
+      delays = [];
       latencyMs = options.latencyMs ?? 20;
       rateLimitShare = 0;
       rateLimitCredit = 0;

@@ -91,3 +91,46 @@ describe('serverless-compose.yml', () => {
     }
   });
 });
+
+describe('podcast-workers template', () => {
+  type Resource = { Type: string; Properties?: Record<string, unknown> };
+  const resources = () => load('podcast-workers').template.Resources as Record<string, Resource>;
+  const logicalIdOf = (value: unknown) =>
+    (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0] ?? '(not a GetAtt)';
+
+  it('redrives after 5 receives every queue whose consumer has reserved concurrency', () => {
+    const all = resources();
+    const mappings = Object.values(all).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(2);
+    for (const mapping of mappings) {
+      const fn = all[logicalIdOf(mapping.Properties?.FunctionName)]!;
+      const queue = all[logicalIdOf(mapping.Properties?.EventSourceArn)]!;
+      expect(fn.Properties?.ReservedConcurrentExecutions).toBeGreaterThan(0);
+      expect(queue.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
+      // The worker decides its last attempt from the same number.
+      expect((fn.Properties?.Environment as { Variables: Record<string, string> }).Variables).toMatchObject({
+        MAX_RECEIVE_COUNT: '5',
+      });
+    }
+  });
+
+  it('alarms on unreadable records per publisher and on stale episodes failed, to the alarm topic', () => {
+    const alarms = Object.values(resources()).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const onMetric = (metric: string) =>
+      alarms
+        .filter((a) => a.Properties?.Namespace === 'Offload' && a.Properties.MetricName === metric)
+        .map((a) => {
+          const dimensions = a.Properties?.Dimensions as { Name: string; Value: unknown }[];
+          expect(a.Properties?.AlarmActions).toEqual({
+            'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }],
+          });
+          return (dimensions.find((d) => d.Name === 'function_name')?.Value as { Ref: string }).Ref;
+        })
+        .sort();
+    expect(onMetric('UnreadableRecords')).toEqual([
+      'EpisodeCheckerLambdaFunction',
+      'PodcastSchedulerLambdaFunction',
+    ]);
+    expect(onMetric('StaleEpisodesFailed')).toEqual(['EpisodeCheckerLambdaFunction']);
+  });
+});

@@ -6,9 +6,14 @@ export interface ChatMessage {
   content: string;
 }
 
+export interface CompleteOptions {
+  /** Aborts the call, retries included: a worker passes one that fires before its time runs out. */
+  signal?: AbortSignal;
+}
+
 /** The LLM seam every service uses: one chat completion. Tests use a scripted stand-in. */
 export interface Llm {
-  complete(messages: ChatMessage[]): Promise<string>;
+  complete(messages: ChatMessage[], options?: CompleteOptions): Promise<string>;
 }
 
 export interface OpenAILlmOptions {
@@ -65,17 +70,16 @@ export function openaiApiKey(
 export function openaiLlm(options: OpenAILlmOptions, apiKey = openaiApiKey()): Llm {
   let client: OpenAI | undefined;
   return {
-    async complete(messages) {
+    async complete(messages, { signal } = {}) {
       client ??= new OpenAI({
         apiKey: await apiKey(),
         maxRetries: options.maxRetries,
         timeout: options.timeoutMs,
       });
-      const completion = await client.chat.completions.create({
-        model: options.model,
-        messages,
-        max_tokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
-      });
+      const completion = await client.chat.completions.create(
+        { model: options.model, messages, max_tokens: options.maxTokens ?? DEFAULT_MAX_TOKENS },
+        signal && { signal },
+      );
       const text = completion.choices[0]?.message.content;
       if (text === undefined || text === null) throw new Error('The model returned no content');
       return text;

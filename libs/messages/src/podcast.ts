@@ -1,14 +1,60 @@
 import * as z from 'zod';
+import { storedFailureSchema } from './failure';
 import { line } from './text';
 
 export const PODCAST_BODY_MAX_BYTES = 8 * 1024;
 
+/**
+ * The window every podcast date lives in. Dates outside it are refused on the way in and skipped on
+ * the way out: a far-future date (`9999-12-31` plus a frequency is year 10000, which no ISO date
+ * parser reads back) or a far-past one (years of catch-up) would otherwise hold up the scheduler.
+ */
+export const PODCAST_EARLIEST_DATE = '2000-01-01';
+/** latestEpisodeDate may be at most this many days after today (UTC): a year, leap day included. */
+export const PODCAST_MAX_DAYS_AHEAD = 366;
+export const PODCAST_MAX_FREQUENCY_DAYS = 365;
+
+/** `date` plus `days`, both ISO dates (YYYY-MM-DD), in UTC. */
+export function addDays(date: string, days: number): string {
+  const at = new Date(`${date}T00:00:00Z`);
+  at.setUTCDate(at.getUTCDate() + days);
+  return at.toISOString().slice(0, 10);
+}
+
+/**
+ * The dates a podcast may hold on `today`: latestEpisodeDate within [earliest, latest], and
+ * nextEpisodeDate (latestEpisodeDate + frequency) within [earliest, latestNext]. Lexical order is
+ * date order for YYYY-MM-DD, which is all the checks need.
+ */
+export function podcastDateWindow(today: string) {
+  const latest = addDays(today, PODCAST_MAX_DAYS_AHEAD);
+  return {
+    earliest: PODCAST_EARLIEST_DATE,
+    latest,
+    latestNext: addDays(latest, PODCAST_MAX_FREQUENCY_DAYS),
+  };
+}
+
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+
 export const createPodcastBodySchema = z.strictObject({
   title: line(200),
   /** Days between episodes. */
-  frequency: z.number().int().min(1, 'must be at least 1').max(365, 'must be at most 365'),
+  frequency: z
+    .number()
+    .int()
+    .min(1, 'must be at least 1')
+    .max(PODCAST_MAX_FREQUENCY_DAYS, `must be at most ${PODCAST_MAX_FREQUENCY_DAYS}`),
   /** The date the last episode came out; the next is due `frequency` days later. */
-  latestEpisodeDate: z.iso.date({ error: 'must be an ISO 8601 date (YYYY-MM-DD)' }),
+  latestEpisodeDate: z.iso.date({ error: 'must be an ISO 8601 date (YYYY-MM-DD)' }).pipe(
+    z
+      .string()
+      .refine((date) => date >= PODCAST_EARLIEST_DATE, `must be on or after ${PODCAST_EARLIEST_DATE}`)
+      .refine(
+        (date) => date <= podcastDateWindow(todayUtc()).latest,
+        `must be at most ${PODCAST_MAX_DAYS_AHEAD} days after today`,
+      ),
+  ),
 });
 export type CreatePodcastBody = z.infer<typeof createPodcastBodySchema>;
 
@@ -26,6 +72,7 @@ export const podcastSchema = z.object({
 });
 export type Podcast = z.infer<typeof podcastSchema>;
 
+
 export const episodeStatusSchema = z.enum(['pending', 'processing', 'processed', 'failed']);
 export type EpisodeStatus = z.infer<typeof episodeStatusSchema>;
 
@@ -39,7 +86,11 @@ export const episodeSchema = z.object({
   script: z.string().optional(),
   summary: z.string().optional(),
   showNotes: z.string().optional(),
-  error: z.string().optional(),
+  /**
+   * Why it failed, for the client (see publicFailureOf). Records written before errors were public
+   * objects hold the internal chain as a string; it reads as the generic internal failure.
+   */
+  error: storedFailureSchema.optional(),
   attempts: z.number().int().nonnegative(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),

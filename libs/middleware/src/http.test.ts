@@ -140,10 +140,13 @@ describe('httpApi stack', () => {
 
   it('refuses a body on an endpoint that takes none, and runs it without one', async () => {
     const calls: unknown[] = [];
-    const noBody = httpApi(async (event) => {
-      calls.push(event.body);
-      return json(202, { ran: true });
-    });
+    const noBody = httpApi(
+      async (event) => {
+        calls.push(event.body);
+        return json(202, { ran: true });
+      },
+      { callers: testCallers },
+    );
     for (const body of ['{}', 'false', '{"force":true}']) {
       const res = await noBody(httpEvent(body), lambdaContext);
       expect(res.statusCode).toBe(400);

@@ -6,10 +6,14 @@ export const tables = () => readConfig({ PODCASTS_TABLE_NAME: env.name(), EPISOD
 
 export const queues = () => readConfig({ GENERATION_QUEUE_NAME: env.name(), EPISODE_QUEUE_NAME: env.name() });
 
+/** The episode checker's hold on episodes left `processing` (see checkEpisodes). */
+export const checkerConfig = () =>
+  readConfig({ STALE_PROCESSING_SECONDS: env.int(1800), MAX_RECEIVE_COUNT: env.int(5) });
+
 export const workerConfig = () =>
   readConfig({
     DLQ_NAME: env.name(),
-    MAX_RECEIVE_COUNT: env.int(3),
+    MAX_RECEIVE_COUNT: env.int(5),
     OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
     OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
     OPENAI_TIMEOUT_MS: env.int(60_000),

@@ -1,7 +1,40 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditional, dynamo, isConditionFailure, queryAll } from '@offload/aws/dynamodb';
 import { episodeSchema, podcastSchema } from '@offload/messages';
-import type { EpisodeStore, PodcastStore } from '../domain/podcasts';
+import type * as z from 'zod';
+import {
+  UnreadableRecordError,
+  type EpisodeStore,
+  type Listing,
+  type PodcastStore,
+  type UnreadableRecord,
+} from '../domain/podcasts';
+
+/** Field paths and problems only: a record's values (titles, scripts) never reach a log line. */
+function unreadable(item: Record<string, unknown>, key: string, error: z.ZodError): UnreadableRecord {
+  const value = item[key];
+  return {
+    key: typeof value === 'string' ? value : `(no ${key})`,
+    reason: error.issues.map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`).join('; '),
+  };
+}
+
+function parseOne<T>(schema: z.ZodType<T>, item: Record<string, unknown>, key: string): T {
+  const parsed = schema.safeParse(item);
+  if (!parsed.success) throw new UnreadableRecordError(unreadable(item, key, parsed.error));
+  return parsed.data;
+}
+
+/** Parses every item on its own, so one bad record is reported, not thrown for the whole read. */
+function parseAll<T>(schema: z.ZodType<T>, items: Record<string, unknown>[], key: string): Listing<T> {
+  const listing: Listing<T> = { items: [], unreadable: [] };
+  for (const item of items) {
+    const parsed = schema.safeParse(item);
+    if (parsed.success) listing.items.push(parsed.data);
+    else listing.unreadable.push(unreadable(item, key, parsed.error));
+  }
+  return listing;
+}
 
 // Every podcast sits in one index partition ordered by its next episode date, so "which are due"
 // is a single range query, never a scan. Fine up to thousands of podcasts; shard the key beyond.
@@ -22,17 +55,20 @@ export function dynamoPodcastStore(tableName: string): PodcastStore {
       const out = await dynamo.send(
         new GetCommand({ TableName: tableName, Key: { podcastId }, ConsistentRead: true }),
       );
-      return out.Item ? podcastSchema.parse(out.Item) : undefined;
+      return out.Item ? parseOne(podcastSchema, out.Item, 'podcastId') : undefined;
     },
-    async listDue(today) {
-      const items = await queryAll({
-        TableName: tableName,
-        IndexName: 'byNextEpisode',
-        KeyConditionExpression: '#schedule = :active AND nextEpisodeDate <= :today',
-        ExpressionAttributeNames: { '#schedule': 'schedule' },
-        ExpressionAttributeValues: { ':active': SCHEDULE_PARTITION, ':today': today },
-      });
-      return items.map((item) => podcastSchema.parse(item));
+    async listDue(today, max) {
+      const items = await queryAll(
+        {
+          TableName: tableName,
+          IndexName: 'byNextEpisode',
+          KeyConditionExpression: '#schedule = :active AND nextEpisodeDate <= :today',
+          ExpressionAttributeNames: { '#schedule': 'schedule' },
+          ExpressionAttributeValues: { ':active': SCHEDULE_PARTITION, ':today': today },
+        },
+        max,
+      );
+      return parseAll(podcastSchema, items, 'podcastId');
     },
     advance(podcastId, from, to, nextEpisodeDate, now) {
       return conditional(
@@ -67,7 +103,7 @@ export function dynamoEpisodeStore(tableName: string): EpisodeStore {
       const out = await dynamo.send(
         new GetCommand({ TableName: tableName, Key: { episodeId }, ConsistentRead: true }),
       );
-      return out.Item ? episodeSchema.parse(out.Item) : undefined;
+      return out.Item ? parseOne(episodeSchema, out.Item, 'episodeId') : undefined;
     },
     async listByPodcast(podcastId) {
       const items = await queryAll({
@@ -78,15 +114,68 @@ export function dynamoEpisodeStore(tableName: string): EpisodeStore {
       });
       return items.map((item) => episodeSchema.parse(item));
     },
-    async listPending() {
-      const items = await queryAll({
-        TableName: tableName,
-        IndexName: 'byStatus',
-        KeyConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pending': 'pending' },
-      });
-      return items.map((item) => episodeSchema.parse(item));
+    async listPending(max) {
+      const items = await queryAll(
+        {
+          TableName: tableName,
+          IndexName: 'byStatus',
+          KeyConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending' },
+        },
+        max,
+      );
+      return parseAll(episodeSchema, items, 'episodeId');
+    },
+    // The index is sorted by createdAt, so the age of the last write is a filter; only in-flight
+    // episodes are `processing`, so the partition it reads stays small.
+    async listStaleProcessing(updatedBefore, max) {
+      const items = await queryAll(
+        {
+          TableName: tableName,
+          IndexName: 'byStatus',
+          KeyConditionExpression: '#status = :processing',
+          FilterExpression: 'updatedAt < :cutoff',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':processing': 'processing', ':cutoff': updatedBefore },
+        },
+        max,
+      );
+      return parseAll(episodeSchema, items, 'episodeId');
+    },
+    reclaim(episodeId, seenUpdatedAt, now) {
+      return conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { episodeId },
+            UpdateExpression: 'SET updatedAt = :now',
+            ConditionExpression: '#status = :processing AND updatedAt = :seen',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':processing': 'processing', ':seen': seenUpdatedAt, ':now': now },
+          }),
+        ),
+      );
+    },
+    failStale(episodeId, seenUpdatedAt, error, now) {
+      return conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { episodeId },
+            UpdateExpression: 'SET #status = :failed, #error = :error, updatedAt = :now',
+            ConditionExpression: '#status = :processing AND updatedAt = :seen',
+            ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+            ExpressionAttributeValues: {
+              ':processing': 'processing',
+              ':failed': 'failed',
+              ':seen': seenUpdatedAt,
+              ':error': error,
+              ':now': now,
+            },
+          }),
+        ),
+      );
     },
     async start(episodeId, now) {
       try {

@@ -2,26 +2,43 @@ import type { EpisodeProcessingV1 } from '@offload/messages';
 import { correlationIdOf, httpApi, json, logger, recordCounts, scheduled } from '@offload/middleware';
 import { dynamoEpisodeStore } from '../adapters/dynamoPodcastStore';
 import { sqsPublisher } from '../adapters/sqsPublisher';
-import { queues, tables } from '../config';
+import { checkerConfig, queues, tables } from '../config';
 import { checkEpisodes } from '../domain/podcasts';
 
+const config = checkerConfig();
+const options = {
+  staleAfterMs: config.STALE_PROCESSING_SECONDS * 1000,
+  maxAttempts: config.MAX_RECEIVE_COUNT,
+};
 const deps = {
   episodes: dynamoEpisodeStore(tables().EPISODES_TABLE_NAME),
   publisher: sqsPublisher<EpisodeProcessingV1>(queues().EPISODE_QUEUE_NAME),
   clock: { now: () => new Date() },
 };
 
-/** One run; every message it sends carries `traceId` (the run's correlation id). */
+/**
+ * One run; every message it sends carries `traceId` (the run's correlation id). An unreadable
+ * episode is logged with its key and skipped; the others are sent all the same.
+ */
 async function run(traceId: string) {
-  const report = await checkEpisodes(deps, traceId);
+  const { report, unreadable } = await checkEpisodes(deps, options, traceId);
+  for (const record of unreadable)
+    logger.error('Unreadable episode skipped', { episode_id: record.key, reason: record.reason });
   logger.info('Episode checker run', { ...report });
   return report;
 }
 
-/** On its EventBridge schedule: publish one processing message per pending episode. */
+/** On its EventBridge schedule: publish one processing message per pending (or stale) episode. */
 export const scheduledHandler = scheduled(async (_event, context) => {
   const report = await run(correlationIdOf(context));
-  recordCounts({ WorkFound: report.found, MessagesSent: report.sent, MessagesNotSent: report.failed });
+  recordCounts({
+    WorkFound: report.found,
+    MessagesSent: report.sent,
+    MessagesNotSent: report.failed,
+    UnreadableRecords: report.skipped,
+    StaleEpisodesReclaimed: report.reclaimed,
+    StaleEpisodesFailed: report.expired,
+  });
   return report;
 });
 

@@ -3,7 +3,7 @@ import { podcastGenerationV1 } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
 import { dynamoEpisodeStore, dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
 import { tables, workerConfig } from '../config';
-import { generateEpisode } from '../domain/podcasts';
+import { generateEpisode, workBudgetMs } from '../domain/podcasts';
 
 const config = { ...tables(), ...workerConfig() };
 const deps = {
@@ -17,13 +17,16 @@ const deps = {
   clock: { now: () => new Date() },
 };
 
-/** Podcast-generation worker: the due episode, once, however often the message arrives. */
+/**
+ * Podcast-generation worker: the due episode, once, however often the message arrives, within the
+ * time the invocation has left (a slow LLM call fails with a reason the DLQ keeps).
+ */
 export const handler = sqsWorker({
   schema: podcastGenerationV1,
   dlqName: config.DLQ_NAME,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  recordHandler: async (message, { log }) => {
-    const outcome = await generateEpisode(deps, message);
+  recordHandler: async (message, { log, remainingTimeMs }) => {
+    const outcome = await generateEpisode(deps, message, { budgetMs: workBudgetMs(remainingTimeMs()) });
     log.info('Podcast generation handled', { podcast_id: message.data.podcastId, outcome });
   },
 });

@@ -11,9 +11,14 @@ const deps = {
   clock: { now: () => new Date() },
 };
 
-/** One run; every message it sends carries `traceId` (the run's correlation id). */
+/**
+ * One run; every message it sends carries `traceId` (the run's correlation id). An unreadable
+ * podcast is logged with its key and skipped; the others are scheduled all the same.
+ */
 async function run(traceId: string) {
-  const report = await schedulePodcasts(deps, traceId);
+  const { report, unreadable } = await schedulePodcasts(deps, traceId);
+  for (const record of unreadable)
+    logger.error('Unreadable podcast skipped', { podcast_id: record.key, reason: record.reason });
   logger.info('Podcast scheduler run', { ...report });
   return report;
 }
@@ -21,7 +26,12 @@ async function run(traceId: string) {
 /** On its EventBridge schedule: publish one generation message per due podcast. */
 export const scheduledHandler = scheduled(async (_event, context) => {
   const report = await run(correlationIdOf(context));
-  recordCounts({ WorkFound: report.found, MessagesSent: report.sent, MessagesNotSent: report.failed });
+  recordCounts({
+    WorkFound: report.found,
+    MessagesSent: report.sent,
+    MessagesNotSent: report.failed,
+    UnreadableRecords: report.skipped,
+  });
   return report;
 });
 

@@ -3,7 +3,7 @@ import { episodeProcessingV1 } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
 import { dynamoEpisodeStore } from '../adapters/dynamoPodcastStore';
 import { tables, workerConfig } from '../config';
-import { processEpisode } from '../domain/podcasts';
+import { processEpisode, workBudgetMs } from '../domain/podcasts';
 
 const config = { ...tables(), ...workerConfig() };
 const deps = {
@@ -16,13 +16,23 @@ const deps = {
   clock: { now: () => new Date() },
 };
 
-/** Episode-processing worker: pending -> processed with summary and show notes. */
+/**
+ * Episode-processing worker: pending -> processed with summary and show notes, within the time
+ * the invocation has left (less a margin to record the outcome).
+ */
 export const handler = sqsWorker({
   schema: episodeProcessingV1,
   dlqName: config.DLQ_NAME,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  recordHandler: async (message, { receiveCount, log }) => {
-    const outcome = await processEpisode(deps, message, { isLast: receiveCount >= config.MAX_RECEIVE_COUNT });
-    log.info('Episode processing handled', { episode_id: message.data.episodeId, outcome });
+  recordHandler: async (message, { receiveCount, log, remainingTimeMs }) => {
+    const outcome = await processEpisode(deps, message, {
+      isLast: receiveCount >= config.MAX_RECEIVE_COUNT,
+      budgetMs: workBudgetMs(remainingTimeMs()),
+    });
+    log.info('Episode processing handled', {
+      episode_id: message.data.episodeId,
+      outcome,
+      receive_count: receiveCount,
+    });
   },
 });

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '@offload/aws/dynamodb';
 import { sendMessages } from '@offload/aws/sqs';
 import type { Episode } from '@offload/messages';
 import { drainQueue, stubControl, waitFor, type ReceivedMessage } from '@offload/testing';
 
 // Names follow services/podcast-workers/serverless.yml at the `test` stage the harness starts.
+const PODCASTS_TABLE = 'offload-podcast-workers-test-podcasts';
 const EPISODES_TABLE = 'offload-podcast-workers-test-episodes';
 const GENERATION_QUEUE = 'offload-podcast-workers-test-podcast-generation';
 const GENERATION_DLQ = 'offload-podcast-workers-test-podcast-generation-dlq';
@@ -71,6 +72,7 @@ async function deadLetterFor(queue: string, fragment: string) {
 describe('podcast-workers with the local emulators', () => {
   afterEach(async () => {
     await stubControl('/_stub/faults', 'DELETE');
+    await stubControl('/_stub/delays', 'DELETE');
   });
 
   it('turns 25 due podcasts into exactly 25 generation messages in 3 batches and 25 new episodes', async () => {
@@ -78,7 +80,7 @@ describe('podcast-workers with the local emulators', () => {
     for (let i = 0; i < 25; i++) ids.push(await duePodcast());
 
     const run = await post('/podcasts/schedule');
-    expect(run).toEqual({ status: 202, json: { found: 25, sent: 25, failed: 0, batches: 3 } });
+    expect(run).toEqual({ status: 202, json: { found: 25, sent: 25, failed: 0, batches: 3, skipped: 0 } });
 
     for (const id of ids) {
       const episodes = await waitFor(`the episode of ${id}`, async () => {
@@ -209,5 +211,104 @@ describe('podcast-workers with the local emulators', () => {
     expect(episode).toMatchObject({ status: 'pending', podcastId: id });
     const stats = await stubControl<{ failures: number }>('/_stub/stats');
     expect(stats.failures).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a podcast dated 9999-12-31 with a 400 naming the field', async () => {
+    const res = await post('/podcasts', { title: 'x', frequency: 1, latestEpisodeDate: '9999-12-31' });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.json)).toContain('latestEpisodeDate');
+  });
+
+  it('skips a corrupt podcast record and schedules every other due podcast', async () => {
+    // Written straight to the table, as the old API did: year 10000 sorts first in the due index.
+    const corruptId = randomUUID();
+    const now = new Date().toISOString();
+    await dynamo.send(
+      new PutCommand({
+        TableName: PODCASTS_TABLE,
+        Item: {
+          podcastId: corruptId,
+          schedule: 'active',
+          title: 'x',
+          frequency: 1,
+          latestEpisodeDate: '9999-12-31',
+          nextEpisodeDate: '+010000-01',
+          createdAt: now,
+          updatedAt: now,
+        },
+      }),
+    );
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push(await duePodcast());
+
+      const run = await post('/podcasts/schedule');
+      expect(run.status).toBe(202);
+      expect(run.json).toMatchObject({ skipped: 1, failed: 0 });
+      expect(run.json.sent).toBe((run.json.found as number) - 1);
+      expect(run.json.sent).toBeGreaterThanOrEqual(3);
+      for (const id of ids) {
+        await waitFor(`the episode of ${id}`, async () => (await episodesOf(id)).length === 1);
+      }
+
+      const read = await fetch(`${api()}/podcasts/${corruptId}`, { headers: { ...ALICE } });
+      expect(read.status).toBe(409);
+      expect(await read.json()).toMatchObject({ error: { code: 'podcast_unreadable' } });
+    } finally {
+      await dynamo.send(new DeleteCommand({ TableName: PODCASTS_TABLE, Key: { podcastId: corruptId } }));
+    }
+  });
+
+  it('schedules a due podcast whose title has an emoji', async () => {
+    const title = `Night Owls 🦉 ${randomUUID().slice(0, 8)}`;
+    const id = await duePodcast(title);
+    const run = await post('/podcasts/schedule');
+    expect(run.json).toMatchObject({ failed: 0 });
+    expect(run.json.sent).toBeGreaterThanOrEqual(1);
+    const [episode] = await waitFor('the emoji episode', async () => {
+      const list = await episodesOf(id);
+      return list.length > 0 && list;
+    });
+    expect(episode?.title).toBe(`${title}: ${isoDate(0)}`);
+  });
+
+  it('ends an episode whose LLM call outlasts the time budget failed with timed_out', async () => {
+    const podcastId = randomUUID();
+    const marker = `slow-${randomUUID()}`;
+    const now = new Date().toISOString();
+    const episodeId = `${podcastId}_${isoDate(0)}`;
+    await dynamo.send(
+      new PutCommand({
+        TableName: EPISODES_TABLE,
+        Item: {
+          episodeId,
+          podcastId,
+          episodeDate: isoDate(0),
+          title: 'Slow',
+          status: 'pending',
+          script: `A script the model takes too long over: ${marker}`,
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
+        } satisfies Episode,
+      }),
+    );
+    // Longer than the whole 5 s test-stage function timeout, on every attempt.
+    await stubControl('/_stub/delays', 'POST', { match: marker, delayMs: 8000, times: 'always' });
+    expect((await post('/episodes/check')).json.sent).toBeGreaterThanOrEqual(1);
+
+    const [episode] = await waitFor(
+      'the slow episode to fail',
+      async () => {
+        const list = await episodesOf(podcastId);
+        return list[0]?.status === 'failed' && list;
+      },
+      { timeoutMs: 100_000, intervalMs: 250 },
+    );
+    expect(episode?.error).toEqual({
+      code: 'timed_out',
+      message: 'Processing did not finish within its time limit',
+    });
+    expect(episode?.attempts).toBeGreaterThanOrEqual(5);
   });
 });

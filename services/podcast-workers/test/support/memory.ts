@@ -1,20 +1,55 @@
-import type { Episode, Podcast } from '@offload/messages';
-import type { EpisodeStore, PodcastStore, Publisher, SendSummary } from '../../src/domain/podcasts';
+import { episodeSchema, podcastSchema, type Episode, type Podcast } from '@offload/messages';
+import type * as z from 'zod';
+import {
+  UnreadableRecordError,
+  type EpisodeStore,
+  type Listing,
+  type PodcastStore,
+  type Publisher,
+  type SendSummary,
+  type UnreadableRecord,
+} from '../../src/domain/podcasts';
 
-/** In-memory stores with the DynamoDB adapters' conditions. For unit tests only. */
+function unreadable(record: Record<string, unknown>, key: string, error: z.ZodError): UnreadableRecord {
+  return { key: String(record[key]), reason: error.issues.map((i) => i.path.join('.')).join('; ') };
+}
+
+function parseAll<T>(schema: z.ZodType<T>, records: Record<string, unknown>[], key: string): Listing<T> {
+  const listing: Listing<T> = { items: [], unreadable: [] };
+  for (const record of records) {
+    const parsed = schema.safeParse(structuredClone(record));
+    if (parsed.success) listing.items.push(parsed.data);
+    else listing.unreadable.push(unreadable(record, key, parsed.error));
+  }
+  return listing;
+}
+
+/**
+ * In-memory stores with the DynamoDB adapters' conditions and parsing: records are kept as stored
+ * (`putRaw` writes one the schema would refuse, as a hand edit of the table can), and reads parse
+ * them, listing the ones that fail as unreadable. For unit tests only.
+ */
 export class MemoryPodcasts implements PodcastStore {
-  readonly podcasts = new Map<string, Podcast>();
+  readonly podcasts = new Map<string, Record<string, unknown>>();
   async create(podcast: Podcast) {
     this.podcasts.set(podcast.podcastId, structuredClone(podcast));
   }
-  async get(podcastId: string) {
-    const podcast = this.podcasts.get(podcastId);
-    return podcast && structuredClone(podcast);
+  putRaw(record: Record<string, unknown>) {
+    this.podcasts.set(String(record.podcastId), structuredClone(record));
   }
-  async listDue(today: string) {
-    return [...this.podcasts.values()]
-      .filter((p) => p.nextEpisodeDate <= today)
-      .map((p) => structuredClone(p));
+  async get(podcastId: string) {
+    const record = this.podcasts.get(podcastId);
+    if (!record) return undefined;
+    const parsed = podcastSchema.safeParse(structuredClone(record));
+    if (!parsed.success) throw new UnreadableRecordError(unreadable(record, 'podcastId', parsed.error));
+    return parsed.data;
+  }
+  async listDue(today: string, max: number) {
+    const due = [...this.podcasts.values()]
+      .filter((p) => String(p.nextEpisodeDate) <= today)
+      .sort((a, b) => String(a.nextEpisodeDate).localeCompare(String(b.nextEpisodeDate)))
+      .slice(0, max);
+    return parseAll(podcastSchema, due, 'podcastId');
   }
   async advance(podcastId: string, from: string, to: string, nextEpisodeDate: string, now: string) {
     const podcast = this.podcasts.get(podcastId);
@@ -26,10 +61,15 @@ export class MemoryPodcasts implements PodcastStore {
 
 export class MemoryEpisodes implements EpisodeStore {
   readonly episodes = new Map<string, Episode>();
+  readonly raw = new Map<string, Record<string, unknown>>();
   async createIfAbsent(episode: Episode) {
     if (this.episodes.has(episode.episodeId)) return false;
     this.episodes.set(episode.episodeId, structuredClone(episode));
     return true;
+  }
+  /** A record the schema would refuse, listed as unreadable by status like the index would. */
+  putRaw(record: Record<string, unknown>) {
+    this.raw.set(String(record.episodeId), structuredClone(record));
   }
   async get(episodeId: string) {
     const episode = this.episodes.get(episodeId);
@@ -38,8 +78,28 @@ export class MemoryEpisodes implements EpisodeStore {
   async listByPodcast(podcastId: string) {
     return [...this.episodes.values()].filter((e) => e.podcastId === podcastId);
   }
-  async listPending() {
-    return [...this.episodes.values()].filter((e) => e.status === 'pending');
+  private byStatus(status: string, max: number, keep = (_: Record<string, unknown>) => true) {
+    const records = [...this.episodes.values(), ...this.raw.values()] as Record<string, unknown>[];
+    const matching = records.filter((e) => e.status === status && keep(e)).slice(0, max);
+    return parseAll(episodeSchema, matching, 'episodeId');
+  }
+  async listPending(max: number) {
+    return this.byStatus('pending', max);
+  }
+  async listStaleProcessing(updatedBefore: string, max: number) {
+    return this.byStatus('processing', max, (e) => String(e.updatedAt) < updatedBefore);
+  }
+  async reclaim(episodeId: string, seenUpdatedAt: string, now: string) {
+    const episode = this.episodes.get(episodeId);
+    if (episode?.status !== 'processing' || episode.updatedAt !== seenUpdatedAt) return false;
+    episode.updatedAt = now;
+    return true;
+  }
+  async failStale(episodeId: string, seenUpdatedAt: string, error: Episode['error'], now: string) {
+    const episode = this.episodes.get(episodeId);
+    if (episode?.status !== 'processing' || episode.updatedAt !== seenUpdatedAt) return false;
+    Object.assign(episode, { status: 'failed', error, updatedAt: now });
+    return true;
   }
   async start(episodeId: string, now: string) {
     const episode = this.episodes.get(episodeId);

@@ -1,4 +1,5 @@
-import { NotFoundError } from '@offload/errors';
+import { INTERNAL_FAILURE, NotFoundError, PoisonMessageError, ValidationError } from '@offload/errors';
+import type { ChatMessage, CompleteOptions, Llm } from '@offload/llm';
 import {
   episodeProcessingV1,
   podcastGenerationV1,
@@ -8,26 +9,34 @@ import {
 import {
   addDays,
   checkEpisodes,
+  dueEpisodeDate,
   EpisodeNotFoundError,
+  EpisodeTimedOutError,
   generateEpisode,
   getPodcastWithEpisodes,
+  MAX_CATCH_UP_PERIODS,
   newPodcast,
+  PodcastUnreadableError,
   processEpisode,
+  scheduleProblem,
   schedulePodcasts,
+  workBudgetMs,
 } from '../../src/domain/podcasts';
 import { ScriptedLlm } from '@offload/testing/llm';
 import { MemoryEpisodes, MemoryPodcasts, MemoryPublisher } from '../support/memory';
 
 const clock = { now: () => new Date('2026-11-24T12:00:00Z') };
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const created = '2026-11-01T00:00:00.000Z';
+const checkOptions = { staleAfterMs: 30 * 60_000, maxAttempts: 5 };
 
 async function podcastsDueAndNot() {
   const podcasts = new MemoryPodcasts();
   await podcasts.create(
-    newPodcast({ title: 'Due', frequency: 7, latestEpisodeDate: '2026-11-17' }, id(1), 'now', 'alice'),
+    newPodcast({ title: 'Due', frequency: 7, latestEpisodeDate: '2026-11-17' }, id(1), created, 'alice'),
   );
   await podcasts.create(
-    newPodcast({ title: 'Later', frequency: 7, latestEpisodeDate: '2026-11-20' }, id(2), 'now', 'bob'),
+    newPodcast({ title: 'Later', frequency: 7, latestEpisodeDate: '2026-11-20' }, id(2), created, 'bob'),
   );
   return podcasts;
 }
@@ -43,8 +52,8 @@ describe('schedulePodcasts', () => {
   it('publishes one v1.0 podcast_generation message per due podcast and reports counts', async () => {
     const podcasts = await podcastsDueAndNot();
     const publisher = new MemoryPublisher<PodcastGenerationV1>();
-    const report = await schedulePodcasts({ podcasts, publisher, clock }, 'run-1');
-    expect(report).toEqual({ found: 1, sent: 1, failed: 0, batches: 1 });
+    const { report } = await schedulePodcasts({ podcasts, publisher, clock }, 'run-1');
+    expect(report).toEqual({ found: 1, sent: 1, failed: 0, batches: 1, skipped: 0 });
     expect(podcastGenerationV1.parse(publisher.sent[0])).toMatchObject({
       data: { podcastId: id(1), latestEpisodeDate: '2026-11-17' },
       metadata: { retryCount: 0, source: 'podcast_scheduler', traceId: 'run-1' },
@@ -55,7 +64,7 @@ describe('schedulePodcasts', () => {
 describe('checkEpisodes', () => {
   it('publishes one v1.0 episode_processing message per pending episode', async () => {
     const episodes = new MemoryEpisodes();
-    const base = { podcastId: id(1), title: 't', attempts: 0, createdAt: 'x', updatedAt: 'x' };
+    const base = { podcastId: id(1), title: 't', attempts: 0, createdAt: created, updatedAt: created };
     await episodes.createIfAbsent({ ...base, episodeId: 'a', episodeDate: '2026-11-01', status: 'pending' });
     await episodes.createIfAbsent({
       ...base,
@@ -64,11 +73,15 @@ describe('checkEpisodes', () => {
       status: 'processed',
     });
     const publisher = new MemoryPublisher<EpisodeProcessingV1>();
-    expect(await checkEpisodes({ episodes, publisher, clock }, 'run-2')).toEqual({
+    const { report } = await checkEpisodes({ episodes, publisher, clock }, checkOptions, 'run-2');
+    expect(report).toEqual({
       found: 1,
       sent: 1,
       failed: 0,
       batches: 1,
+      skipped: 0,
+      reclaimed: 0,
+      expired: 0,
     });
     expect(episodeProcessingV1.parse(publisher.sent[0])).toMatchObject({
       data: { episodeId: 'a' },
@@ -78,7 +91,7 @@ describe('checkEpisodes', () => {
 
   it('carries on the traceId of the scheduler run that created each episode', async () => {
     const episodes = new MemoryEpisodes();
-    const base = { podcastId: id(1), title: 't', attempts: 0, createdAt: 'x', updatedAt: 'x' };
+    const base = { podcastId: id(1), title: 't', attempts: 0, createdAt: created, updatedAt: created };
     await episodes.createIfAbsent({
       ...base,
       episodeId: 'a',
@@ -88,7 +101,7 @@ describe('checkEpisodes', () => {
     });
     await episodes.createIfAbsent({ ...base, episodeId: 'b', episodeDate: '2026-11-08', status: 'pending' });
     const publisher = new MemoryPublisher<EpisodeProcessingV1>();
-    await checkEpisodes({ episodes, publisher, clock }, 'run-2');
+    await checkEpisodes({ episodes, publisher, clock }, checkOptions, 'run-2');
     const traceOf = (episodeId: string) =>
       publisher.sent.find((m) => m.data.episodeId === episodeId)?.metadata.traceId;
     expect([traceOf('a'), traceOf('b')]).toEqual(['run-1', 'run-2']);
@@ -154,8 +167,8 @@ describe('processEpisode and getPodcastWithEpisodes', () => {
       status: 'pending',
       script: 'Hello listeners',
       attempts: 0,
-      createdAt: 'x',
-      updatedAt: 'x',
+      createdAt: created,
+      updatedAt: created,
     });
     return episodes;
   }
@@ -186,10 +199,9 @@ describe('processEpisode and getPodcastWithEpisodes', () => {
     await expect(processEpisode({ episodes, llm, clock }, message, { isLast: false })).rejects.toThrow('503');
     expect((await episodes.get('e1'))?.status).toBe('processing');
     await expect(processEpisode({ episodes, llm, clock }, message, { isLast: true })).rejects.toThrow('503');
-    expect(await episodes.get('e1')).toMatchObject({
-      status: 'failed',
-      error: 'Error: 503 upstream overloaded',
-    });
+    const failed = await episodes.get('e1');
+    expect(failed).toMatchObject({ status: 'failed', error: INTERNAL_FAILURE });
+    expect(JSON.stringify(failed)).not.toContain('503');
   });
 
   it('asks for a retry when the episode has no record yet', async () => {
@@ -214,5 +226,286 @@ describe('processEpisode and getPodcastWithEpisodes', () => {
     await expect(getPodcastWithEpisodes(podcasts, episodes, id(1), 'bob')).rejects.toThrow(
       new NotFoundError(`Podcast ${id(1)} not found`),
     );
+  });
+});
+
+describe('the date window and the catch-up bound', () => {
+  it('refuses, in the domain too, a podcast whose dates leave the window', () => {
+    const body = (latestEpisodeDate: string, frequency = 1) => ({ title: 't', frequency, latestEpisodeDate });
+    for (const date of ['9999-12-31', '0001-01-01', '1999-12-31', '2027-12-01']) {
+      expect(() => newPodcast(body(date), id(1), '2026-11-24T12:00:00Z', 'alice')).toThrow(ValidationError);
+    }
+    try {
+      newPodcast(body('9999-12-31'), id(1), '2026-11-24T12:00:00Z', 'alice');
+    } catch (error) {
+      expect((error as ValidationError).details?.[0]?.field).toBe('latestEpisodeDate');
+    }
+    // The edges are inside: 2000-01-01, and 366 days after today.
+    expect(newPodcast(body('2000-01-01'), id(1), '2026-11-24T12:00:00Z', 'alice').nextEpisodeDate).toBe('2000-01-02');
+    expect(newPodcast(body('2027-11-25', 365), id(1), '2026-11-24T12:00:00Z', 'alice').nextEpisodeDate).toBe(
+      '2028-11-24',
+    );
+  });
+
+  it('names the problem of a stored schedule outside the window, field only', () => {
+    const today = '2026-11-24';
+    const ok = { frequency: 7, latestEpisodeDate: '2026-11-17', nextEpisodeDate: '2026-11-24' };
+    expect(scheduleProblem(ok, today)).toBeUndefined();
+    expect(scheduleProblem({ ...ok, latestEpisodeDate: '0001-01-01' }, today)).toEqual({
+      field: 'latestEpisodeDate',
+      message: 'is outside 2000-01-01..2027-11-25',
+    });
+    expect(scheduleProblem({ ...ok, nextEpisodeDate: '+010000-01' }, today)?.field).toBe('nextEpisodeDate');
+    expect(scheduleProblem({ ...ok, frequency: 0 }, today)?.field).toBe('frequency');
+  });
+
+  it('catches up one period at a time only while few are missed, then jumps to the latest due date', () => {
+    const today = '2026-11-24';
+    expect(dueEpisodeDate('2026-11-17', 7, today)).toBe('2026-11-24');
+    // MAX_CATCH_UP_PERIODS dates due: still the oldest first.
+    expect(MAX_CATCH_UP_PERIODS).toBe(3);
+    expect(dueEpisodeDate('2026-11-03', 7, today)).toBe('2026-11-10');
+    // One more: straight to today's due date, skipping the rest.
+    expect(dueEpisodeDate('2026-10-27', 7, today)).toBe('2026-11-24');
+    // 9,000 days behind at frequency 1 is one step, not 9,000 runs.
+    expect(dueEpisodeDate('2002-03-01', 1, today)).toBe(today);
+    expect(dueEpisodeDate('2026-11-10', 30, today)).toBe('2026-12-10');
+  });
+
+  it('brings a podcast years behind to a future next date in one generation', async () => {
+    const podcasts = new MemoryPodcasts();
+    await podcasts.create(
+      newPodcast({ title: 'Old', frequency: 1, latestEpisodeDate: '2000-01-01' }, id(1), created, 'alice'),
+    );
+    const episodes = new MemoryEpisodes();
+    const deps = { podcasts, episodes, llm: new ScriptedLlm(), clock };
+    const message: PodcastGenerationV1 = {
+      version: '1.0',
+      type: 'podcast_generation',
+      data: { podcastId: id(1), title: 'Old', frequency: 1, latestEpisodeDate: '2000-01-01' },
+      metadata: { retryCount: 0, source: 'podcast_scheduler' },
+    };
+    expect(await generateEpisode(deps, message)).toBe('created');
+    expect([...episodes.episodes.keys()]).toEqual([`${id(1)}_2026-11-24`]);
+    expect(await podcasts.get(id(1))).toMatchObject({
+      latestEpisodeDate: '2026-11-24',
+      nextEpisodeDate: '2026-11-25',
+    });
+    // The same message again (a redelivery, maybe on a later day) finds the podcast moved on.
+    const later = { now: () => new Date('2026-11-27T12:00:00Z') };
+    expect(await generateEpisode({ ...deps, clock: later }, message)).toBe('already-generated');
+    expect(episodes.episodes.size).toBe(1);
+  });
+
+  it('treats a generation message whose dates leave the window as poison', async () => {
+    const deps = {
+      podcasts: new MemoryPodcasts(),
+      episodes: new MemoryEpisodes(),
+      llm: new ScriptedLlm(),
+      clock,
+    };
+    const message: PodcastGenerationV1 = {
+      version: '1.0',
+      type: 'podcast_generation',
+      data: { podcastId: id(1), title: 'Far', frequency: 1, latestEpisodeDate: '9999-12-31' },
+      metadata: { retryCount: 0, source: 'podcast_scheduler' },
+    };
+    await expect(generateEpisode(deps, message)).rejects.toThrow(PoisonMessageError);
+    expect(deps.llm.calls).toHaveLength(0);
+  });
+});
+
+describe('unreadable records', () => {
+  const corrupt = (n: number, changes: Record<string, unknown>) => ({
+    podcastId: id(n),
+    title: 'Corrupt',
+    frequency: 1,
+    latestEpisodeDate: '2026-11-01',
+    nextEpisodeDate: '2026-11-02',
+    createdAt: created,
+    updatedAt: created,
+    ...changes,
+  });
+
+  it('skips, names and counts them, and schedules every other due podcast', async () => {
+    const podcasts = await podcastsDueAndNot();
+    // Sorts first in the due index and parses as no date: what `9999-12-31` + 1 day used to store.
+    podcasts.putRaw(corrupt(7, { latestEpisodeDate: '9999-12-31', nextEpisodeDate: '+010000-01' }));
+    // Parses, but lies outside the window.
+    podcasts.putRaw(corrupt(8, { latestEpisodeDate: '0001-01-01', nextEpisodeDate: '0001-01-02' }));
+    for (let n = 10; n < 13; n++)
+      await podcasts.create(
+        newPodcast({ title: `Due ${n}`, frequency: 7, latestEpisodeDate: '2026-11-10' }, id(n), created, 'alice'),
+      );
+    const publisher = new MemoryPublisher<PodcastGenerationV1>();
+    const { report, unreadable } = await schedulePodcasts({ podcasts, publisher, clock });
+    expect(report).toEqual({ found: 6, sent: 4, failed: 0, batches: 1, skipped: 2 });
+    expect(unreadable.map((r) => r.key).sort()).toEqual([id(7), id(8)]);
+    expect(unreadable.find((r) => r.key === id(8))?.reason).toMatch(/^latestEpisodeDate is outside/);
+    expect(JSON.stringify(unreadable)).not.toContain('Corrupt');
+    expect(publisher.sent.map((m) => m.data.podcastId).sort()).toEqual([id(1), id(10), id(11), id(12)]);
+  });
+
+  it('answers GET of an unreadable podcast with a 409, not a crash', async () => {
+    const podcasts = new MemoryPodcasts();
+    podcasts.putRaw(corrupt(7, { nextEpisodeDate: '+010000-01' }));
+    const error = await getPodcastWithEpisodes(podcasts, new MemoryEpisodes(), id(7), 'alice').catch((e) => e);
+    expect(error).toBeInstanceOf(PodcastUnreadableError);
+    expect(error).toMatchObject({ status: 409, code: 'podcast_unreadable' });
+  });
+
+  it('lets the episode checker skip an unreadable episode and send the others', async () => {
+    const episodes = new MemoryEpisodes();
+    const base = { podcastId: id(1), title: 't', attempts: 0, createdAt: created, updatedAt: created };
+    await episodes.createIfAbsent({ ...base, episodeId: 'a', episodeDate: '2026-11-01', status: 'pending' });
+    episodes.putRaw({ ...base, episodeId: 'bad', episodeDate: '+010000-01', status: 'pending' });
+    const publisher = new MemoryPublisher<EpisodeProcessingV1>();
+    const { report, unreadable } = await checkEpisodes({ episodes, publisher, clock }, checkOptions);
+    expect(report).toMatchObject({ found: 2, sent: 1, skipped: 1 });
+    expect(unreadable).toEqual([{ key: 'bad', reason: 'episodeDate' }]);
+    expect(publisher.sent.map((m) => m.data.episodeId)).toEqual(['a']);
+  });
+});
+
+describe('episodes left processing', () => {
+  const at = (iso: string) => ({ now: () => new Date(iso) });
+  async function processingSince(updatedAt: string, attempts: number) {
+    const episodes = new MemoryEpisodes();
+    await episodes.createIfAbsent({
+      episodeId: 'stuck',
+      podcastId: id(1),
+      episodeDate: '2026-11-24',
+      title: 't',
+      status: 'processing',
+      attempts,
+      createdAt: created,
+      updatedAt,
+    });
+    return episodes;
+  }
+
+  it('leaves one that is still within the threshold alone', async () => {
+    const episodes = await processingSince('2026-11-24T11:45:00.000Z', 1);
+    const publisher = new MemoryPublisher<EpisodeProcessingV1>();
+    const { report } = await checkEpisodes({ episodes, publisher, clock }, checkOptions);
+    expect(report).toMatchObject({ found: 0, sent: 0, reclaimed: 0, expired: 0 });
+  });
+
+  it('claims a stale one once, sends it again, and a second run finds it claimed', async () => {
+    const episodes = await processingSince('2026-11-24T11:00:00.000Z', 1);
+    const publisher = new MemoryPublisher<EpisodeProcessingV1>();
+    const { report } = await checkEpisodes({ episodes, publisher, clock }, checkOptions);
+    expect(report).toMatchObject({ found: 1, sent: 1, reclaimed: 1, expired: 0 });
+    expect(publisher.sent[0]?.data).toMatchObject({ episodeId: 'stuck', status: 'processing' });
+    expect((await episodes.get('stuck'))?.updatedAt).toBe('2026-11-24T12:00:00.000Z');
+    const again = await checkEpisodes(
+      { episodes, publisher, clock: at('2026-11-24T12:05:00Z') },
+      checkOptions,
+    );
+    expect(again.report).toMatchObject({ found: 0, reclaimed: 0 });
+    // Processed from the resent message as usual.
+    const llm = new ScriptedLlm();
+    expect(await processEpisode({ episodes, llm, clock }, publisher.sent[0]!, { isLast: false })).toBe(
+      'processed',
+    );
+  });
+
+  it('fails a stale one that has had every attempt, with the public timed_out reason', async () => {
+    const episodes = await processingSince('2026-11-24T11:00:00.000Z', 5);
+    const publisher = new MemoryPublisher<EpisodeProcessingV1>();
+    const { report } = await checkEpisodes({ episodes, publisher, clock }, checkOptions);
+    expect(report).toMatchObject({ found: 1, sent: 0, reclaimed: 0, expired: 1 });
+    expect(await episodes.get('stuck')).toMatchObject({
+      status: 'failed',
+      error: { code: 'timed_out', message: expect.any(String) },
+    });
+  });
+});
+
+/** An LLM that answers after `delayMs`, or rejects with the abort reason when its signal fires. */
+class SlowLlm implements Llm {
+  readonly signals: (AbortSignal | undefined)[] = [];
+  constructor(private delayMs: number) {}
+  complete(_messages: ChatMessage[], options?: CompleteOptions) {
+    this.signals.push(options?.signal);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => resolve('late reply'), this.delayMs);
+      options?.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(options.signal?.reason);
+      });
+    });
+  }
+}
+
+describe('the episode time budget', () => {
+  async function pendingEpisode() {
+    const episodes = new MemoryEpisodes();
+    await episodes.createIfAbsent({
+      episodeId: 'slow',
+      podcastId: id(1),
+      episodeDate: '2026-11-24',
+      title: 't',
+      status: 'pending',
+      script: 'A long one',
+      attempts: 0,
+      createdAt: created,
+      updatedAt: created,
+    });
+    return episodes;
+  }
+  const message: EpisodeProcessingV1 = {
+    version: '1.0',
+    type: 'episode_processing',
+    data: { episodeId: 'slow', podcastId: id(1), status: 'pending', timestamp: '2026-11-24T12:00:00Z' },
+    metadata: { retryCount: 0, source: 'episode_checker' },
+  };
+
+  it('keeps a margin of 10% (1 to 10 s) of the remaining time for recording the outcome', () => {
+    expect(workBudgetMs(5000)).toBe(4000);
+    expect(workBudgetMs(30_000)).toBe(27_000);
+    expect(workBudgetMs(120_000)).toBe(110_000);
+  });
+
+  it('aborts an LLM call that outlasts the budget and rethrows it for a retry before the last attempt', async () => {
+    const episodes = await pendingEpisode();
+    const llm = new SlowLlm(5000);
+    const started = Date.now();
+    await expect(
+      processEpisode({ episodes, llm, clock }, message, { isLast: false, budgetMs: 100 }),
+    ).rejects.toThrow(EpisodeTimedOutError);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(llm.signals[0]?.aborted).toBe(true);
+    expect((await episodes.get('slow'))?.status).toBe('processing');
+  });
+
+  it('ends the episode failed with timed_out on the last attempt', async () => {
+    const episodes = await pendingEpisode();
+    await expect(
+      processEpisode({ episodes, llm: new SlowLlm(5000), clock }, message, { isLast: true, budgetMs: 100 }),
+    ).rejects.toThrow(EpisodeTimedOutError);
+    expect(await episodes.get('slow')).toMatchObject({
+      status: 'failed',
+      error: { code: 'timed_out', message: 'Processing did not finish within its time limit' },
+    });
+  });
+
+  it('shares one budget between both calls: the second gets only what the first left', async () => {
+    const episodes = await pendingEpisode();
+    const llm = new SlowLlm(150);
+    await expect(
+      processEpisode({ episodes, llm, clock }, message, { isLast: true, budgetMs: 250 }),
+    ).rejects.toThrow(EpisodeTimedOutError);
+    expect(llm.signals).toHaveLength(2);
+    expect((await episodes.get('slow'))?.error).toMatchObject({ code: 'timed_out' });
+  });
+
+  it('finishes as usual within the budget', async () => {
+    const episodes = await pendingEpisode();
+    const outcome = await processEpisode({ episodes, llm: new SlowLlm(10), clock }, message, {
+      isLast: true,
+      budgetMs: 2000,
+    });
+    expect(outcome).toBe('processed');
   });
 });

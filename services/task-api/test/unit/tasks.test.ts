@@ -132,7 +132,7 @@ describe('processTask', () => {
     const work: TaskWork = async () => {
       throw new PublicFailureError('due_date_passed', 'The due date has passed', { cause: new Error('x') });
     };
-    await submitTask(submitDeps, body);
+    await submitTask(submitDeps, 'alice', body);
     await expect(processTask({ store, work, clock }, ID, { isLast: true })).rejects.toThrow();
     expect((await store.get(ID))?.error).toEqual({
       code: 'due_date_passed',
