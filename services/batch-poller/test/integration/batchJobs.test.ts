@@ -64,7 +64,8 @@ async function submit(inputs: string[], key = BOB): Promise<JobView> {
   return res.json as unknown as JobView;
 }
 
-const getJob = async (id: string) => (await request(`/batch-jobs/${id}`)).json as unknown as JobView;
+const getJob = async (id: string, key = BOB) =>
+  (await request(`/batch-jobs/${id}`, { key })).json as unknown as JobView;
 
 async function allItems(id: string): Promise<ItemView[]> {
   const items: ItemView[] = [];
@@ -79,11 +80,11 @@ async function allItems(id: string): Promise<ItemView[]> {
 }
 
 /** Runs the poller until every listed job is resolved; answers each run's statistics line. */
-async function pollUntilResolved(ids: string[], maxRuns = 20): Promise<RunStats[]> {
+async function pollUntilResolved(ids: string[], maxRuns = 20, key = BOB): Promise<RunStats[]> {
   const runs: RunStats[] = [];
   for (let i = 0; i < maxRuns; i++) {
     runs.push(await poll());
-    const jobs = await Promise.all(ids.map(getJob));
+    const jobs = await Promise.all(ids.map((id) => getJob(id, key)));
     if (jobs.every((job) => job.status === 'completed' || job.status === 'failed')) return runs;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
@@ -358,7 +359,7 @@ describe('batch-poller: one provider batch per item, idempotent retries, clean-u
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(24 * 60 * 60);
     expect((await stubStats()).batchRequests).toBe(before.batchRequests);
-    await pollUntilResolved([first.job_id]);
+    await pollUntilResolved([first.job_id], 20, CAROL);
   });
 
   it('refuses a max_tokens above the ceiling with 400 naming the field', async () => {
