@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '@offload/aws/dynamodb';
 import { invokeFunction, stubControl, waitFor } from '@offload/testing';
 import type { PollStats } from '../../src/domain/poller';
 
 // Names follow services/batch-poller/serverless.yml at the `test` stage the harness starts; that
 // stage disables the schedule so each test starts the poller runs it counts.
 const POLLER = 'offload-batch-poller-test-pollBatches';
+const JOBS_TABLE = 'offload-batch-poller-test-jobs';
 // Bob is on the paid tier, whose test-stage item budget the heavy tests cannot exhaust; Carol is
 // on the free tier, whose test-stage budget is 40 items.
 const BOB = 'dev-key-bob';
@@ -28,7 +31,7 @@ interface ItemView {
   error?: { code: string; message: string };
 }
 /** The poller's statistics line, as its invocation answers it. */
-type RunStats = PollStats & { passes: number; backoffs: number; durationMs: number };
+type RunStats = PollStats & { passes: number; backoffs: number; unreadable: number; durationMs: number };
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -370,5 +373,24 @@ describe('batch-poller: one provider batch per item, idempotent retries, clean-u
     expect(res.status).toBe(400);
     const fields = (res.json.error as { details: { field: string }[] }).details.map((d) => d.field);
     expect(fields).toContain('max_tokens');
+  });
+
+  it('skips an unreadable record, counts it and carries on with the rest', async () => {
+    const badId = randomUUID();
+    // A job record the schema no longer accepts, as a bad write or an old format would leave.
+    await dynamo.send(
+      new PutCommand({
+        TableName: JOBS_TABLE,
+        Item: { job_id: badId, active: 'active', status: 'unknown', created_at: 'yesterday' },
+      }),
+    );
+    try {
+      const job = await submit(inputs(2, 'next to a bad record'));
+      const runs = await pollUntilResolved([job.job_id]);
+      expect(runs.every((run) => run.unreadable >= 1 && run.errors === 0)).toBe(true);
+      expect(await getJob(job.job_id)).toMatchObject({ status: 'completed', processed_items: 2 });
+    } finally {
+      await dynamo.send(new DeleteCommand({ TableName: JOBS_TABLE, Key: { job_id: badId } }));
+    }
   });
 });
