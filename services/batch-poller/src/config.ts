@@ -21,7 +21,7 @@ export const submitConfig = () =>
 /** What both submitters (the POST handler and the poller) must agree on. */
 export const claimConfig = () =>
   readConfig({
-    MAX_TOKENS: env.int(1024),
+    ITEM_OUTPUT_LIMIT: env.int(1024),
     // Longer than any function that can hold a claim runs, so its holder has ended for sure.
     SUBMIT_CLAIM_STALE_SECONDS: env.int(120),
   });

@@ -36,7 +36,7 @@ const deps = {
   },
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   submitConcurrency,
-  maxTokens: config.MAX_TOKENS,
+  maxTokens: config.ITEM_OUTPUT_LIMIT,
   claimStaleMs: config.SUBMIT_CLAIM_STALE_SECONDS * 1000,
   newId: randomUUID,
   newToken: randomUUID,

@@ -20,7 +20,7 @@ const options = {
   passIntervalMs: config.POLL_INTERVAL_MS,
   cleanupsPerPass: config.CLEANUPS_PER_PASS,
   claimStaleMs: config.SUBMIT_CLAIM_STALE_SECONDS * 1000,
-  defaultMaxTokens: config.MAX_TOKENS,
+  defaultMaxTokens: config.ITEM_OUTPUT_LIMIT,
 };
 
 /**
