@@ -1,10 +1,15 @@
 import { httpApi, json, uuidPathParameter } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { unreadableReporter } from '../adapters/unreadable';
 import { tables } from '../config';
 import { getJobFor, jobView } from '../domain/batchJobs';
 
 const config = tables();
-const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
+const store = dynamoBatchStore(
+  config.BATCH_JOBS_TABLE_NAME,
+  config.BATCH_ITEMS_TABLE_NAME,
+  unreadableReporter().report,
+);
 // The poller runs every 30 s; polling this faster only costs reads.
 const POLL_AFTER_SECONDS = '30';
 

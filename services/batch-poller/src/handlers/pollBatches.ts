@@ -1,37 +1,55 @@
+import { randomUUID } from 'node:crypto';
 import { logger, recordCounts, scheduled } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { provider, takeBackoffs } from '../adapters/provider';
-import { pollerConfig, tables } from '../config';
+import { unreadableReporter } from '../adapters/unreadable';
+import { claimConfig, pollerConfig, tables } from '../config';
 import { pollRun } from '../domain/poller';
 
-const config = { ...tables(), ...pollerConfig() };
-const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
+const config = { ...tables(), ...pollerConfig(), ...claimConfig() };
+const unreadable = unreadableReporter();
+const store = dynamoBatchStore(
+  config.BATCH_JOBS_TABLE_NAME,
+  config.BATCH_ITEMS_TABLE_NAME,
+  unreadable.report,
+);
 const options = {
   maxItemsPerJob: config.MAX_ITEMS_PER_JOB,
   concurrency: config.CONCURRENT_BATCH_SIZE,
   passes: config.POLL_PASSES,
   passIntervalMs: config.POLL_INTERVAL_MS,
+  cleanupsPerPass: config.CLEANUPS_PER_PASS,
+  claimStaleMs: config.SUBMIT_CLAIM_STALE_SECONDS * 1000,
+  defaultMaxTokens: config.ITEM_OUTPUT_LIMIT,
 };
 
 /**
  * Every minute (EventBridge's smallest rate), two passes 30 s apart; reserved concurrency 1 keeps
- * runs from overlapping on AWS, and conditional writes keep them correct if they ever do.
+ * runs from overlapping on AWS, and conditional writes (submit claims included) keep them correct
+ * if they ever do.
  */
 export const handler = scheduled(async (_event, context) => {
   const started = Date.now();
   takeBackoffs();
+  unreadable.take();
   const stats = await pollRun(
     {
       store,
       provider,
       clock: { now: () => new Date() },
       hasTime: () => context.getRemainingTimeInMillis() > config.SAFETY_MARGIN_MS,
+      newToken: randomUUID,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       warn: (message, fields) => logger.warn(message, fields),
     },
     options,
   );
-  const line = { ...stats, backoffs: takeBackoffs(), durationMs: Date.now() - started };
+  const line = {
+    ...stats,
+    backoffs: takeBackoffs(),
+    unreadable: unreadable.take(),
+    durationMs: Date.now() - started,
+  };
   logger.info('Batch poll run', line);
   recordCounts({
     JobsPolled: line.jobsPolled,
@@ -41,6 +59,9 @@ export const handler = scheduled(async (_event, context) => {
     PollErrors: line.errors,
     ItemsDeferred: line.deferred,
     ProviderBackoffs: line.backoffs,
+    FilesDeleted: line.filesDeleted,
+    CleanupErrors: line.cleanupErrors,
+    UnreadableRecords: line.unreadable,
   });
   return line;
 });
