@@ -1,6 +1,6 @@
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
 import * as z from 'zod';
-import { openaiApiKey } from '@offload/llm';
+import { loadOpenAI, openaiApiKey } from '@offload/llm';
 import type { BatchProvider, ProviderCheck } from '../domain/batchJobs';
 
 export interface OpenAIBatchOptions {
@@ -36,7 +36,7 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
   let openai: OpenAI | undefined;
   // Built on first use, once the key is known (on AWS it comes from SSM at cold start).
   const client = async () =>
-    (openai ??= new OpenAI({
+    (openai ??= new (await loadOpenAI())({
       apiKey: await apiKey(),
       maxRetries: options.maxRetries,
       timeout: options.timeoutMs,
@@ -87,6 +87,7 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
         body: { model: options.model, messages },
       })}\n`;
       const openaiClient = await client();
+      const { toFile } = await import('openai');
       const file = await openaiClient.files.create({
         file: await toFile(Buffer.from(jsonl, 'utf8'), `${request.jobId}-${request.itemId}.jsonl`),
         purpose: 'batch',
