@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 import { functionEnv } from '../tools/local-stack/offline';
 import { discoverServices, printConfig, ROOT } from '../tools/local-stack/services';
-import { esbuildOptions, providerNodeOptions, readService, type ServiceSpec } from './serverless';
+import { esbuildOptions, readService, type ServiceSpec } from './serverless';
 import { rowFromSamples, type BenchOptions, type Row } from './types';
 
 const GROUP = 'bundles';
@@ -26,16 +26,24 @@ const SDK_CLIENTS: Record<string, { pkg: string; client: string }> = {
   states: { pkg: '@aws-sdk/client-sfn', client: 'SFNClient' },
 };
 
-/** Requires the bundle once in a fresh process and prints the milliseconds the require took. */
+/**
+ * Requires the bundle once in a fresh process and prints the CPU milliseconds (user + system) the
+ * require took. CPU time, not wall time: on a shared machine the wall time of a 200 ms load swings
+ * by 3x with other processes' load, while its CPU time moves by a few percent; on a dedicated
+ * Lambda core the two are close (module loading reads only cached files).
+ */
 const LOAD_SCRIPT = [
-  'const start = performance.now();',
+  'const start = process.cpuUsage();',
   'require(process.argv[1]);',
-  'process.stdout.write(String(performance.now() - start), () => process.exit(0));',
+  'const used = process.cpuUsage(start);',
+  'process.stdout.write(String((used.user + used.system) / 1000), () => process.exit(0));',
 ].join('\n');
 
 interface Bundle {
   file: string;
   bytes: number;
+  /** The largest packages in the bundle (bytes of output each), from esbuild's metafile. */
+  largest: [string, number][];
 }
 
 interface Target {
@@ -52,12 +60,32 @@ interface Measured {
   target: Target;
   /** The bare handler it is compared with; one per client set. */
   bare: { label: string; target: Target };
+  /** The esbuild options its bundle was built with. */
+  build: BuildOptions;
+}
+
+/** `node_modules/@scope/name/...` -> `@scope/name`; the repo's own libs and services -> `(own code)`. */
+function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return '(own code)';
+  const parts = input.slice(at + 'node_modules/'.length).split('/');
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }
 
 async function bundle(options: BuildOptions, outfile: string): Promise<Bundle> {
-  await build({ ...options, outfile, write: true, logLevel: 'silent' });
-  return { file: outfile, bytes: (await stat(outfile)).size };
+  const { metafile } = await build({ ...options, outfile, write: true, logLevel: 'silent', metafile: true });
+  const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith('.js'))?.[1];
+  const byPackage = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + bytesInOutput);
+  }
+  const largest = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  return { file: outfile, bytes: (await stat(outfile)).size, largest };
 }
+
+const kib = (bytes: number) => bytes / 1024;
+const describeLargest = ({ largest }: Bundle) =>
+  largest.map(([name, bytes]) => `${name} ${kib(bytes).toFixed(0)}`).join(', ');
 
 /**
  * Each function's environment as deployed at stage `local` (the stage that resolves without an
@@ -99,6 +127,14 @@ async function loadMs(target: Target): Promise<number> {
   const ms = Number(stdout);
   if (!Number.isFinite(ms)) throw new Error(`${target.bundle.file}: unexpected output ${stdout}`);
   return ms;
+}
+
+/** The function's bundle rebuilt with linked source maps, loaded with --enable-source-maps. */
+async function withSourceMaps(of: Measured, dir: string): Promise<{ of: Measured; target: Target }> {
+  const file = path.join(dir, 'mapped', path.basename(of.target.bundle.file));
+  const built = await bundle({ ...of.build, sourcemap: 'linked' }, file);
+  const nodeOptions = `${of.target.env.NODE_OPTIONS ?? ''} --enable-source-maps`.trim();
+  return { of, target: { bundle: built, env: { ...of.target.env, NODE_OPTIONS: nodeOptions }, loads: [] } };
 }
 
 /**
@@ -149,18 +185,27 @@ export async function run(options: BenchOptions): Promise<Row[]> {
       const environment = environments[index];
       if (!environment) continue;
       const esbuild = esbuildOptions(service) as BuildOptions;
-      const nodeOptions = providerNodeOptions(service);
       options.log(`${GROUP}: building ${service.name} (${service.functions.length} functions)`);
       for (const fn of service.functions) {
         try {
           const outfile = path.join(dir, service.name, `${path.parse(fn.entry).name}.js`);
+          const buildOptions: BuildOptions = {
+            ...esbuild,
+            entryPoints: [fn.entry],
+            absWorkingDir: service.dir,
+          };
           let built = builds.get(fn.entry);
           if (!built) {
-            built = bundle({ ...esbuild, entryPoints: [fn.entry], absWorkingDir: service.dir }, outfile);
+            built = bundle(buildOptions, outfile);
             builds.set(fn.entry, built);
           }
           const env = { ...runtimeEnv, ...environment[fn.name] };
           const target: Target = { bundle: await built, env, loads: [] };
+          options.log(
+            `${GROUP}: ${service.name}/${fn.name} ${kib(target.bundle.bytes).toFixed(0)} KiB, largest (KiB): ${describeLargest(target.bundle)}`,
+          );
+          // The bare handler starts with the same NODE_OPTIONS as the function.
+          const nodeOptions = env.NODE_OPTIONS ?? '';
 
           const clients = fn.awsServices.flatMap((prefix) => {
             const client = SDK_CLIENTS[prefix];
@@ -198,17 +243,22 @@ export async function run(options: BenchOptions): Promise<Row[]> {
             };
             bares.set(key, bare);
           }
-          measured.push({ service: service.name, fn: fn.name, target, bare });
+          measured.push({ service: service.name, fn: fn.name, target, bare, build: buildOptions });
         } catch (error) {
           console.warn(`${GROUP}: skipping ${service.name}/${fn.name}: ${(error as Error).message}`);
         }
       }
     }
 
+    // What source maps cost a cold start: the first function built again with linked maps and
+    // loaded with --enable-source-maps (the setting before), against itself as configured.
+    const mapped = measured[0] && (await withSourceMaps(measured[0], dir));
+
     // Interleaved: every bundle once per round, so a slow spell hits all of them alike.
     const targets = [
       ...measured.map(({ target }) => target),
       ...[...bares.values()].map(({ target }) => target),
+      ...(mapped ? [mapped.target] : []),
     ];
     for (let round = 0; round < loads; round++) {
       options.log(`${GROUP}: cold loads, round ${round + 1}/${loads} (${targets.length} bundles)`);
@@ -221,28 +271,44 @@ export async function run(options: BenchOptions): Promise<Row[]> {
       }
     }
 
-    const kib = (bytes: number) => bytes / 1024;
     const loaded = measured.filter(({ service, fn, target, bare }) => {
       const failed = target.failed ?? bare.target.failed;
       if (failed) console.warn(`${GROUP}: skipping ${service}/${fn}: its cold load failed: ${failed}`);
       return !failed;
     });
-    return loaded.flatMap(({ service, fn, target, bare }) => [
-      {
-        group: GROUP,
-        name: `${service}/${fn} size`,
-        value: kib(target.bundle.bytes),
-        unit: 'KiB',
-        baseline: bare.label,
-        baselineValue: kib(bare.target.bundle.bytes),
-        ratio: target.bundle.bytes / bare.target.bundle.bytes,
-      },
-      rowFromSamples(
-        { group: GROUP, name: `${service}/${fn} load`, unit: 'ms', baseline: bare.label },
-        target.loads,
-        bare.target.loads,
-      ),
-    ]);
+    const mapRows: Row[] =
+      mapped && !mapped.target.failed && !mapped.of.target.failed
+        ? [
+            rowFromSamples(
+              {
+                group: GROUP,
+                name: `${mapped.of.service}/${mapped.of.fn} load, linked maps + --enable-source-maps`,
+                unit: 'ms CPU',
+                baseline: 'same function as configured (no maps)',
+              },
+              mapped.target.loads,
+              mapped.of.target.loads,
+            ),
+          ]
+        : [];
+    return loaded
+      .flatMap(({ service, fn, target, bare }) => [
+        {
+          group: GROUP,
+          name: `${service}/${fn} size`,
+          value: kib(target.bundle.bytes),
+          unit: 'KiB',
+          baseline: bare.label,
+          baselineValue: kib(bare.target.bundle.bytes),
+          ratio: target.bundle.bytes / bare.target.bundle.bytes,
+        },
+        rowFromSamples(
+          { group: GROUP, name: `${service}/${fn} load`, unit: 'ms CPU', baseline: bare.label },
+          target.loads,
+          bare.target.loads,
+        ),
+      ])
+      .concat(mapRows);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -25,7 +25,8 @@ import { median, type BenchOptions, type Row } from './types';
 const GROUP = 'pipeline';
 const STAGE = 'bench';
 const SERVICE = 'task-api';
-const HTTP_PORT = 15000;
+// BENCH_HTTP_PORT moves the bench's stacks off the default ports (this one, +300 for cost).
+const HTTP_PORT = Number(process.env.BENCH_HTTP_PORT ?? 15000);
 const POST_CONCURRENCY = 10;
 const POLL_MS = 500;
 const STALL_MS = 90_000;

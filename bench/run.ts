@@ -17,6 +17,7 @@ const GROUPS: Record<string, () => Promise<{ run: RowGroup }>> = {
   bundles: () => import('./bundles'),
   pipeline: () => import('./pipeline'),
   'batch-poller': () => import('./batchPoller'),
+  cost: () => import('./cost'),
 };
 
 const { values } = parseArgs({

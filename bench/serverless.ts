@@ -163,9 +163,3 @@ export function esbuildOptions(service: ServiceSpec): Record<string, unknown> {
   const options = Object.fromEntries(Object.entries(merged).filter(([key]) => !PLUGIN_ONLY.includes(key)));
   return { ...options, external: [...strings(merged.external), ...(exclude.includes('*') ? [] : exclude)] };
 }
-
-/** The provider environment's NODE_OPTIONS (`--enable-source-maps` here): every function starts with it. */
-export function providerNodeOptions(service: ServiceSpec): string {
-  const value = at(service.yaml, 'provider.environment.NODE_OPTIONS');
-  return typeof value === 'string' ? value : '';
-}

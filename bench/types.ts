@@ -14,6 +14,8 @@ export interface Row {
   /** The individual measurements behind `value` and `baselineValue` (JSON only), to judge the noise. */
   samples?: number[];
   baselineSamples?: number[];
+  /** What the figure is made of (JSON only), e.g. the cost rows' requests by service and action. */
+  details?: Record<string, number>;
 }
 
 export interface BenchOptions {

@@ -389,7 +389,7 @@ describe('lambda-runtime', () => {
 });
 
 describe('base-settings', () => {
-  const base = { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'svc', STAGE: 'dev' };
+  const base = { POWERTOOLS_SERVICE_NAME: 'svc', STAGE: 'dev' };
 
   it('flags a function without active tracing or without the base environment', () => {
     const resources = {
@@ -407,6 +407,24 @@ describe('base-settings', () => {
     expect(violations.map((v) => [v.resource, v.message])).toEqual([
       ['PassThrough', 'function has no active X-Ray tracing'],
       ['NoStage', 'function lacks base environment STAGE'],
+    ]);
+  });
+
+  it('flags --enable-source-maps in NODE_OPTIONS, and only that flag', () => {
+    const resources = {
+      Maps: fn('svc-dev-maps', {
+        TracingConfig: { Mode: 'Active' },
+        Environment: {
+          Variables: { ...base, NODE_OPTIONS: '--max-old-space-size=200 --enable-source-maps' },
+        },
+      }),
+      Other: fn('svc-dev-other', {
+        TracingConfig: { Mode: 'Active' },
+        Environment: { Variables: { ...base, NODE_OPTIONS: '--max-old-space-size=200' } },
+      }),
+    };
+    expect(baseSettings.check(template(resources), context).map((v) => [v.resource, v.message])).toEqual([
+      ['Maps', 'NODE_OPTIONS has --enable-source-maps, which slows every cold start'],
     ]);
   });
 });

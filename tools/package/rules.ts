@@ -645,11 +645,14 @@ export const lambdaRuntime: Rule = {
 };
 
 /** What serverless/base.yml gives every function; a service that dropped it shows up here. */
-export const BASE_ENVIRONMENT = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'STAGE'];
+export const BASE_ENVIRONMENT = ['POWERTOOLS_SERVICE_NAME', 'STAGE'];
+
+/** NODE_OPTIONS flags that cost every cold start more than they give a function that ships no maps. */
+const COSTLY_NODE_OPTIONS = ['--enable-source-maps'];
 
 export const baseSettings: Rule = {
   name: 'base-settings',
-  description: `every function has active X-Ray tracing and the base environment (${BASE_ENVIRONMENT.join(', ')})`,
+  description: `every function has active X-Ray tracing and the base environment (${BASE_ENVIRONMENT.join(', ')}), and no ${COSTLY_NODE_OPTIONS.join(', ')} in NODE_OPTIONS`,
   check(template) {
     const found: Violation[] = [];
     for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
@@ -661,6 +664,12 @@ export const baseSettings: Rule = {
       const missing = BASE_ENVIRONMENT.filter((name) => !(name in variables));
       if (missing.length > 0)
         found.push(violation(this.name, id, `function lacks base environment ${missing.join(', ')}`));
+      const nodeOptions = String(variables.NODE_OPTIONS ?? '').split(/\s+/);
+      const costly = COSTLY_NODE_OPTIONS.filter((flag) => nodeOptions.includes(flag));
+      if (costly.length > 0)
+        found.push(
+          violation(this.name, id, `NODE_OPTIONS has ${costly.join(', ')}, which slows every cold start`),
+        );
     }
     return found;
   },

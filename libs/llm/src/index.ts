@@ -1,5 +1,5 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -63,6 +63,14 @@ export function openaiApiKey(
 }
 
 /**
+ * The official SDK, loaded on first use: it is about half of an LLM worker's bundle, and every
+ * millisecond of a cold start's module loading is billed.
+ */
+export async function loadOpenAI(): Promise<typeof OpenAI> {
+  return (await import('openai')).default;
+}
+
+/**
  * The seam over the official SDK. OPENAI_BASE_URL (read by the SDK) and the key (see
  * openaiApiKey) pick the provider, so any OpenAI-compatible server works. The SDK retries 429/5xx
  * with backoff. The client is built on the first call, once the key is known.
@@ -71,7 +79,7 @@ export function openaiLlm(options: OpenAILlmOptions, apiKey = openaiApiKey()): L
   let client: OpenAI | undefined;
   return {
     async complete(messages, { signal } = {}) {
-      client ??= new OpenAI({
+      client ??= new (await loadOpenAI())({
         apiKey: await apiKey(),
         maxRetries: options.maxRetries,
         timeout: options.timeoutMs,

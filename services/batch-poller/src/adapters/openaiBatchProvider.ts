@@ -1,7 +1,7 @@
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
 import * as z from 'zod';
 import { PublicFailureError } from '@offload/errors';
-import { openaiApiKey } from '@offload/llm';
+import { loadOpenAI, openaiApiKey } from '@offload/llm';
 import { ProviderRejectedError, type BatchProvider, type ProviderCheck } from '../domain/batchJobs';
 
 /**
@@ -9,17 +9,24 @@ import { ProviderRejectedError, type BatchProvider, type ProviderCheck } from '.
  * `Idempotency-Key` (ours when given, else one the SDK keeps for all retries of that request), so
  * a retried POST is answered with the object the first attempt created.
  */
-class IdempotentOpenAI extends OpenAI {
-  protected override idempotencyHeader = 'Idempotency-Key';
+async function loadIdempotentOpenAI() {
+  const OpenAI = await loadOpenAI();
+  return class IdempotentOpenAI extends OpenAI {
+    protected override idempotencyHeader = 'Idempotency-Key';
+  };
 }
 
+/** The SDK's API errors carry the HTTP status; checked by shape, so the SDK loads only when used. */
+const statusOf = (error: unknown): number | undefined => {
+  const status = error instanceof Error ? (error as Error & { status?: unknown }).status : undefined;
+  return typeof status === 'number' ? status : undefined;
+};
+
 /** Answers that say the request itself was refused, so nothing was created by it. */
-const isDefiniteRejection = (error: unknown) =>
-  error instanceof OpenAI.APIError &&
-  error.status !== undefined &&
-  error.status >= 400 &&
-  error.status < 500 &&
-  ![408, 409, 429].includes(error.status);
+const isDefiniteRejection = (error: unknown) => {
+  const status = statusOf(error);
+  return status !== undefined && status >= 400 && status < 500 && ![408, 409, 429].includes(status);
+};
 
 // What clients see when an item ends without a result; the provider's text stays in the logs.
 const failure = (code: string, message: string, detail?: string) =>
@@ -59,7 +66,7 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
   let openai: OpenAI | undefined;
   // Built on first use, once the key is known (on AWS it comes from SSM at cold start).
   const client = async () =>
-    (openai ??= new IdempotentOpenAI({
+    (openai ??= new (await loadIdempotentOpenAI())({
       apiKey: await apiKey(),
       maxRetries: options.maxRetries,
       timeout: options.timeoutMs,
@@ -116,6 +123,7 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
         body: { model: options.model, messages, max_tokens: request.maxTokens },
       })}\n`;
       const openaiClient = await client();
+      const { toFile } = await import('openai');
       try {
         const file = await openaiClient.files.create(
           {
@@ -149,7 +157,7 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
       try {
         await (await client()).files.delete(fileId);
       } catch (error) {
-        if (!(error instanceof OpenAI.NotFoundError)) throw error;
+        if (statusOf(error) !== 404) throw error;
       }
     },
 
