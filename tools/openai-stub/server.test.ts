@@ -388,3 +388,28 @@ describe('OpenAI stand-in: control API', () => {
     expect((await pollUntilDone(fresh.id)).batch.status).toBe('completed');
   });
 });
+
+describe('OpenAI stand-in: answer rules', () => {
+  afterEach(async () => {
+    await control('/_stub/answers', 'DELETE');
+  });
+
+  it('counts the chat completions a rule matches and answers with the length it asks for', async () => {
+    await control('/_stub/answers', 'POST', { match: 'count-me' });
+    await control('/_stub/answers', 'POST', { match: 'make-it-big', contentChars: 5000 });
+    const ask = (content: string) =>
+      client.chat.completions.create({ model: 'stub', messages: [{ role: 'user', content }] });
+
+    await ask('please count-me');
+    await ask('count-me again');
+    await ask('not matched');
+    const big = await ask('make-it-big now');
+
+    expect(big.choices[0]?.message.content).toHaveLength(5000);
+    const stats = (await control('/_stub/stats', 'GET')) as { answers: { match: string; calls: number }[] };
+    expect(stats.answers).toEqual([
+      { match: 'count-me', calls: 2 },
+      { match: 'make-it-big', calls: 1 },
+    ]);
+  });
+});

@@ -24,6 +24,9 @@ import type { AddressInfo } from 'node:net';
  *   the SDK backs off on its own), batchPhasesMs {validatingMs?, inProgressMs?, finalizingMs?}.
  * - POST /_stub/batch-outcomes {match, outcome: 'failed' | 'expired' | 'item_error'}: a batch created
  *   later whose input file contains `match` ends that way; DELETE /_stub/batch-outcomes clears them.
+ * - POST /_stub/answers {match, contentChars?} and DELETE /_stub/answers: counts the chat
+ *   completions whose prompt contains `match` (GET /_stub/stats `answers`, faulted calls included)
+ *   and, with contentChars, answers them with that many characters (an oversized result).
  * - DELETE /_stub/state: drops files, batches, outcomes, faults and counters and restores the
  *   config the stub was started with.
  * - GET /_stub/stats: chat counters plus batchRequests, rateLimited, files and batches by status.
@@ -282,6 +285,7 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
   // is exact and reproducible rather than a coin toss per request.
   let rateLimitCredit = 0;
   let faults: Fault[] = [];
+  let answers: { match: string; contentChars?: number; calls: number }[] = [];
   let outcomes: { match: string; kind: BatchOutcome }[] = [];
   const files = new Map<string, StoredFile>();
   const batches = new Map<string, BatchRecord>();
@@ -478,6 +482,8 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       const prompt = promptOf(messages);
       prompts.push(prompt);
       if (prompts.length > PROMPTS_KEPT) prompts.shift();
+      const answer = answers.find((a) => prompt.includes(a.match));
+      if (answer) answer.calls += 1;
       const fault = faults.find((f) => f.remaining > 0 && prompt.includes(f.match));
       if (fault) {
         fault.remaining -= 1;
@@ -485,7 +491,10 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
         return apiError(res, fault.status, `Injected failure for "${fault.match}"`);
       }
       await sleep(latencyMs);
-      send(res, 200, chatCompletion(messages, body.model));
+      const completion = chatCompletion(messages, body.model);
+      if (answer?.contentChars !== undefined)
+        completion.choices[0]!.message.content = 'x'.repeat(answer.contentChars);
+      send(res, 200, completion);
     },
     'GET /v1/models': async (_req, res) => {
       send(res, 200, { object: 'list', data: [{ id: 'stub', object: 'model', owned_by: 'offload' }] });
@@ -623,6 +632,18 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       faults = [];
       send(res, 200, { faults: 0 });
     },
+    'POST /_stub/answers': async (req, res) => {
+      const body = await readJson(req);
+      if (typeof body.match !== 'string' || body.match === '')
+        return apiError(res, 400, 'match (a non-empty string) is required');
+      const contentChars = body.contentChars === undefined ? undefined : Number(body.contentChars);
+      answers.push({ match: body.match, contentChars, calls: 0 });
+      send(res, 201, { answers: answers.length });
+    },
+    'DELETE /_stub/answers': async (_req, res) => {
+      answers = [];
+      send(res, 200, { answers: 0 });
+    },
     'POST /_stub/config': async (req, res) => {
       const body = await readJson(req);
       if (body.rateLimitShare !== undefined) {
@@ -668,6 +689,7 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       batches.clear();
       outcomes = [];
       faults = [];
+      answers = [];
       latencyMs = options.latencyMs ?? 20;
       rateLimitShare = 0;
       rateLimitCredit = 0;
@@ -686,7 +708,13 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
     'GET /_stub/stats': async (_req, res) => {
       const byStatus = Object.fromEntries(BATCH_STATUSES.map((s) => [s, 0])) as Record<BatchStatus, number>;
       for (const record of batches.values()) byStatus[advance(record).status] += 1;
-      send(res, 200, { ...stats, ...batchStats, files: files.size, batches: byStatus });
+      send(res, 200, {
+        ...stats,
+        ...batchStats,
+        files: files.size,
+        batches: byStatus,
+        answers: answers.map(({ match, calls }) => ({ match, calls })),
+      });
     },
   };
   const routes = Object.entries(routeTable).map(([key, handler]) => compileRoute(key, handler));
