@@ -3,8 +3,9 @@
 
 /**
  * The HTTP side of every service, from `custom.http` (serverless/base.yml):
- * - every function with an httpApi event gets its caller configuration (API_KEYS_PARAM on deployed
- *   stages, API_KEYS on the local ones) and CORS_ORIGINS, so no route can be left without a caller
+ * - every function with an httpApi event (and a WebSocket API's `$connect`, which checks `?key=`) gets
+ *   its caller configuration (API_KEYS_PARAM on deployed stages, API_KEYS on the local ones) and
+ *   CORS_ORIGINS, so no route can be left without a caller
  *   check by forgetting a variable (without one the shared HTTP stack answers every request 500);
  * - where keys come from SSM, each of those functions' own roles may read that one parameter and
  *   decrypt it only through SSM;
@@ -38,7 +39,9 @@ class HttpApiGuard {
 
   httpFunctions() {
     const functions = this.serverless.service.functions || {};
-    return Object.entries(functions).filter(([, fn]) => (fn.events || []).some((event) => event.httpApi));
+    const identifies = (event) =>
+      event.httpApi || (event.websocket && (event.websocket.route || event.websocket) === '$connect');
+    return Object.entries(functions).filter(([, fn]) => (fn.events || []).some(identifies));
   }
 
   callerEnvironment() {

@@ -13,6 +13,7 @@ export const SERVICE_EXITED = 'SERVICE EXITED ';
 /** What `start.ts --machine` prints on its ready line. */
 export interface ReadyLine {
   urls: Record<string, string>;
+  websocketUrls: Record<string, string>;
   lambdaUrls: Record<string, string>;
   endpoints: { sqs: string; sns: string; dynamodb: string };
   openaiBaseUrl: string;
@@ -39,7 +40,7 @@ export interface StackChild {
 export async function spawnLocalStack(
   args: string[],
   log: Writable,
-  { timeoutMs = 180_000 } = {},
+  { timeoutMs = 300_000 } = {},
 ): Promise<StackChild> {
   const child = spawn(
     process.execPath,

@@ -37,6 +37,8 @@ import type { AddressInfo } from 'node:net';
  * POST /v1/files and POST /v1/batches honour `Idempotency-Key` as the real API does: a request
  * with a key already used on that route creates nothing and answers the object the first one
  * created (a request still in flight with that key is waited for); a failed request keeps no key.
+ * - GET /_stub/chat-count?match=text: how many chat completion requests had `text` in their prompt
+ *   (the last 10,000 prompts are kept), so a test counts its own job's calls among other suites'.
  */
 export interface StubOptions {
   port?: number;
@@ -511,6 +513,9 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
 
   const requestUrl = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://stub');
 
+  const prompts: string[] = [];
+  const PROMPTS_KEPT = 10_000;
+
   const routeTable: Record<string, Handler> = {
     'POST /v1/chat/completions': async (req, res) => {
       stats.requests += 1;
@@ -518,6 +523,8 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       const messages = chatMessages(body);
       if (!messages) return apiError(res, 400, 'messages is required');
       const prompt = promptOf(messages);
+      prompts.push(prompt);
+      if (prompts.length > PROMPTS_KEPT) prompts.shift();
       const answer = answers.find((a) => prompt.includes(a.match));
       if (answer) answer.calls += 1;
       const fault = faults.find((f) => f.remaining > 0 && prompt.includes(f.match));
@@ -754,6 +761,7 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       retryAfterMs = undefined;
       batchPhases = { ...initialPhases };
       Object.assign(stats, { requests: 0, failures: 0 });
+      prompts.length = 0;
       idempotencyKeys.clear();
       Object.assign(batchStats, {
         batchRequests: 0,
@@ -764,6 +772,11 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
         idempotentReplays: 0,
       });
       send(res, 200, { reset: true });
+    },
+    'GET /_stub/chat-count': async (req, res) => {
+      const match = requestUrl(req).searchParams.get('match');
+      if (!match) throw new ClientError(400, 'match is required', 'match');
+      send(res, 200, { match, count: prompts.filter((p) => p.includes(match)).length });
     },
     'GET /_stub/stats': async (_req, res) => {
       const byStatus = Object.fromEntries(BATCH_STATUSES.map((s) => [s, 0])) as Record<BatchStatus, number>;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { listQuerySchema } from './job';
 import { line, text } from './text';
 
 /** A failure as clients see it: a stable code and a message written for them. */
@@ -28,8 +29,9 @@ export const createBatchJobBodySchema = z.strictObject({
 });
 export type CreateBatchJobBody = z.infer<typeof createBatchJobBodySchema>;
 
-export const batchJobStatusSchema = z.enum(['queued', 'running', 'completed', 'failed']);
+export const batchJobStatusSchema = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']);
 export type BatchJobStatus = z.infer<typeof batchJobStatusSchema>;
+export const isOpenBatchJobStatus = (status: BatchJobStatus) => status === 'queued' || status === 'running';
 
 /**
  * An item's state. `queued` means not yet accepted by the provider; `submitting` means one submitter
@@ -71,11 +73,16 @@ export const batchJobSchema = z.object({
   failed_items: z.number().int().nonnegative(),
   /** Output-token ceiling sent with every item of the job (absent on jobs recorded before it existed). */
   max_tokens: z.number().int().positive().optional(),
+  /** Set by DELETE /batch-jobs/{id}: open items are cancelled at the provider, the job ends `cancelled`. */
+  cancel_requested: z.boolean().optional(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
   completed_at: z.iso.datetime().optional(),
 });
 export type BatchJob = z.infer<typeof batchJobSchema>;
+
+export const listBatchJobsQuerySchema = listQuerySchema(batchJobStatusSchema);
+export type ListBatchJobsQuery = z.infer<typeof listBatchJobsQuerySchema>;
 
 export const batchItemSchema = z.object({
   job_id: z.uuid(),

@@ -7,3 +7,5 @@ export * from './text';
 export * from './job';
 export * from './podcast';
 export * from './batch';
+export * from './cursor';
+export * from './events';

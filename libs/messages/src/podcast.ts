@@ -72,7 +72,6 @@ export const podcastSchema = z.object({
 });
 export type Podcast = z.infer<typeof podcastSchema>;
 
-
 export const episodeStatusSchema = z.enum(['pending', 'processing', 'processed', 'failed']);
 export type EpisodeStatus = z.infer<typeof episodeStatusSchema>;
 

@@ -23,3 +23,4 @@ export {
   type RecordHandler,
   type RecordLog,
 } from './sqs';
+export { websocketRoute, type WebSocketEvent, type WebSocketResult } from './websocket';

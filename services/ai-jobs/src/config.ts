@@ -34,3 +34,6 @@ export const sweeperConfig = () =>
     QUEUED_AFTER_SECONDS: env.int(3600),
     MAX_REPUBLISHES: env.int(2),
   });
+
+/** The stage's live-update events topic (every producer of job.updated). */
+export const eventsConfig = () => readConfig({ EVENTS_TOPIC_ARN: env.name() });

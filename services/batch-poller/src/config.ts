@@ -42,3 +42,6 @@ export const pollerConfig = () =>
     SAFETY_MARGIN_MS: env.int(15_000),
     CLEANUPS_PER_PASS: env.int(50),
   });
+
+/** The stage's live-update events topic (batch_job.updated, batch_item.completed). */
+export const eventsConfig = () => readConfig({ EVENTS_TOPIC_ARN: env.name() });

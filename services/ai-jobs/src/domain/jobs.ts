@@ -18,6 +18,9 @@ import {
   type JobRequested,
   type JobResult,
   type JobResultV2,
+  type JobStatus,
+  type LiveEvent,
+  jobUpdated,
 } from '@offload/messages';
 import type { Caller } from '@offload/middleware';
 import { priorityOf } from './callers';
@@ -41,6 +44,28 @@ export interface JobStore {
   markRepublished(job: Job, now: string): Promise<boolean>;
   /** queued|processing -> failed, only if nothing wrote to the job since `job.updated_at`. */
   failStale(job: Job, error: PublicFailure, now: string): Promise<boolean>;
+  /** The owner's jobs, newest first, from the owner index (never a scan); `next` when more remain. */
+  listByOwner(owner: string, page: JobPageRequest): Promise<{ jobs: Job[]; next?: JobPosition }>;
+  /** queued -> cancelled at once; the job as written, or undefined if it was no longer queued. */
+  cancelQueued(jobId: string, now: string): Promise<Job | undefined>;
+  /** Flags a processing job for cancel; the job as written, or undefined if it was no longer processing. */
+  requestCancel(jobId: string, now: string): Promise<Job | undefined>;
+  /** Whether a cancel was requested: one small read, made between LLM steps. */
+  cancelRequested(jobId: string): Promise<boolean>;
+  /** queued|processing with a cancel requested -> cancelled; false if it had already finished. */
+  finishCancelled(jobId: string, now: string): Promise<boolean>;
+}
+
+/** Where a page of the owner's jobs ends: the sort key of its last job. */
+export interface JobPosition {
+  created_at: string;
+  job_id: string;
+}
+
+export interface JobPageRequest {
+  status?: JobStatus;
+  limit: number;
+  after?: JobPosition;
 }
 
 export interface IdempotencyClaim {
@@ -89,6 +114,13 @@ export interface ResultSender {
 export interface Clock {
   now(): Date;
 }
+
+/** Where live-update events go; publishing never throws (see the events publisher). */
+export interface EventSink {
+  publish(event: LiveEvent): Promise<void>;
+}
+
+const NO_EVENTS: EventSink = { publish: async () => undefined };
 
 export class IdempotencyKeyReusedError extends HttpError {
   constructor() {
@@ -144,6 +176,9 @@ export const RESULT_MAX_BYTES = 256 * 1024;
 export const RECORD_MAX_BYTES = 400 * 1000;
 // Attribute names, status, timestamps and ids of a job record, with room to spare.
 const RECORD_OVERHEAD_BYTES = 2048;
+
+/** The owner cancelled the job while it ran: it stops before its next LLM step. */
+export class JobCancelledError extends OffloadError {}
 
 /**
  * The time a job may run in an invocation with `remainingMs` left: a margin (10%, 1-10 s) stays
@@ -319,10 +354,8 @@ function requestOf(
 
 export const isTerminal = (job: Job) => TERMINAL_JOB_STATUSES.includes(job.status);
 
-/** What GET /jobs/{id} shows: another caller's job is indistinguishable from a missing one. */
-export async function getJobFor(store: JobStore, jobId: string, caller: Caller) {
-  const job = await store.get(jobId);
-  if (!job || job.owner !== caller.userId) throw new NotFoundError(`Job ${jobId} not found`);
+/** The API view of a job: no owner, config or attempts. */
+export function jobView(job: Job) {
   return {
     job_id: job.job_id,
     type: job.type,
@@ -330,13 +363,22 @@ export async function getJobFor(store: JobStore, jobId: string, caller: Caller) 
     progress: job.progress,
     ...(job.result !== undefined && { result: job.result }),
     ...(job.error !== undefined && { error: job.error }),
+    ...(job.cancel_requested && { cancel_requested: true }),
     created_at: job.created_at,
     updated_at: job.updated_at,
     ...(job.completed_at !== undefined && { completed_at: job.completed_at }),
   };
 }
+export type JobView = ReturnType<typeof jobView>;
 
-export type ProcessOutcome = 'sent' | 'already-finished' | 'undeliverable';
+/** What GET /jobs/{id} shows: another caller's job is indistinguishable from a missing one. */
+export async function getJobFor(store: JobStore, jobId: string, caller: Caller) {
+  const job = await store.get(jobId);
+  if (!job || job.owner !== caller.userId) throw new NotFoundError(`Job ${jobId} not found`);
+  return jobView(job);
+}
+
+export type ProcessOutcome = 'sent' | 'already-finished' | 'undeliverable' | 'cancelled';
 
 /** Why a job failed without the work throwing (its result could not be delivered), for the logs. */
 export interface ProcessReport {
@@ -372,16 +414,31 @@ const publicLlm = (llm: Llm): Llm => ({
  * would spend the same LLM calls on the same outcome, so this is not retried.
  */
 export async function processJob(
-  deps: { store: JobStore; llm: Llm; results: ResultSender; clock: Clock },
+  deps: { store: JobStore; llm: Llm; results: ResultSender; clock: Clock; events?: EventSink },
   message: JobRequested,
   attempt: { isLast: boolean; budgetMs?: number },
 ): Promise<ProcessReport> {
   const { job_id: jobId, job } = message.data;
+  const events = deps.events ?? NO_EVENTS;
   const started = await deps.store.start(jobId, deps.clock.now().toISOString());
   if (!started) {
     if (!(await deps.store.get(jobId))) throw new JobNotFoundError(`Job ${jobId} has no record`);
     return { outcome: 'already-finished' };
   }
+  const source = 'ai-jobs.processor';
+  let current = started;
+  await events.publish(jobUpdated(current, source));
+  const cancel = async (): Promise<ProcessReport> => {
+    const now = deps.clock.now().toISOString();
+    if (await deps.store.finishCancelled(jobId, now)) {
+      await events.publish(
+        jobUpdated({ ...current, status: 'cancelled', updated_at: now, cancel_requested: true }, source),
+      );
+    }
+    return { outcome: 'cancelled' };
+  };
+  // Cancelled while queued for a retry: end it without another LLM call.
+  if (started.cancel_requested) return cancel();
   const envelope = (data: JobOutcome): JobResultV2 => ({
     version: '2',
     type: 'job.result',
@@ -404,12 +461,20 @@ export async function processJob(
   let result: unknown;
   try {
     result = await withinBudget(
-      runJob(job, publicLlm(deps.llm), (progress) =>
-        deps.store.progress(jobId, progress, deps.clock.now().toISOString()),
-      ),
+      runJob(job, publicLlm(deps.llm), async (progress) => {
+        const now = deps.clock.now().toISOString();
+        await deps.store.progress(jobId, progress, now);
+        current = { ...current, progress, updated_at: now };
+        await events.publish(jobUpdated(current, source));
+        // Between LLM steps: a cancelled job makes no further call.
+        if (progress < 1 && (await deps.store.cancelRequested(jobId))) {
+          throw new JobCancelledError(`Job ${jobId} was cancelled by its owner`);
+        }
+      }),
       attempt.budgetMs ?? Number.POSITIVE_INFINITY,
     );
   } catch (error) {
+    if (error instanceof JobCancelledError) return cancel();
     if (attempt.isLast) await deps.results.send(failed(error));
     throw error;
   }
@@ -441,13 +506,27 @@ export async function processJob(
 /**
  * Writes a job's final state once; a redelivered or late result never overwrites it. A v1 failed
  * result carries the internal error chain as text: it is recorded as the generic internal failure.
+ * A job whose owner asked to cancel it while its last step ran ends `cancelled`, as its DELETE
+ * promised.
  */
-export async function recordResult(store: JobStore, message: JobResult, clock: Clock): Promise<boolean> {
+export async function recordResult(
+  store: JobStore,
+  message: JobResult,
+  clock: Clock,
+  events: EventSink = NO_EVENTS,
+): Promise<boolean> {
   const data: JobOutcome =
     message.version === '1' && message.data.status === 'failed'
       ? { ...message.data, error: publicFailureOf(message.data.error) }
       : (message.data as JobOutcome);
-  return store.finish(data, clock.now().toISOString());
+  const now = clock.now().toISOString();
+  const written = (await store.finish(data, now)) || (await store.finishCancelled(data.job_id, now));
+  if (written) {
+    // The final state as stored (status, error, progress): subscribers always get it.
+    const job = await store.get(data.job_id);
+    if (job) await events.publish(jobUpdated(job, 'ai-jobs.recorder'));
+  }
+  return written;
 }
 
 export const STALE_JOB_FAILURE: PublicFailure = {
@@ -485,18 +564,27 @@ export interface SweepReport {
  * idempotent processing makes safe, and failed with a public reason after `maxRepublishes` tries.
  */
 export async function sweepStaleJobs(
-  deps: { store: JobStore; clock: Clock; publisher: JobPublisher },
+  deps: { store: JobStore; clock: Clock; publisher: JobPublisher; events?: EventSink },
   options: SweepOptions,
 ): Promise<SweepReport> {
   const now = deps.clock.now();
   const iso = now.toISOString();
   const before = (ms: number) => new Date(now.getTime() - ms).toISOString();
   const report: SweepReport = { found: 0, failed: 0, republished: 0 };
+  const events = deps.events ?? NO_EVENTS;
 
   const stale = await deps.store.staleProcessing(before(options.staleAfterMs));
   report.found += stale.length;
   for (const job of stale) {
-    if (await deps.store.failStale(job, STALE_JOB_FAILURE, iso)) report.failed += 1;
+    if (await deps.store.failStale(job, STALE_JOB_FAILURE, iso)) {
+      report.failed += 1;
+      await events.publish(
+        jobUpdated(
+          { ...job, status: 'failed', error: STALE_JOB_FAILURE, updated_at: iso },
+          'ai-jobs.sweeper',
+        ),
+      );
+    }
   }
 
   const queued = await deps.store.staleQueued(before(options.queuedAfterMs));
@@ -504,7 +592,15 @@ export async function sweepStaleJobs(
   for (const job of queued) {
     const body = createJobBodySchema.safeParse({ type: job.type, config: job.config });
     if (!body.success || (job.republished ?? 0) >= options.maxRepublishes) {
-      if (await deps.store.failStale(job, NOT_STARTED_FAILURE, iso)) report.failed += 1;
+      if (await deps.store.failStale(job, NOT_STARTED_FAILURE, iso)) {
+        report.failed += 1;
+        await events.publish(
+          jobUpdated(
+            { ...job, status: 'failed', error: NOT_STARTED_FAILURE, updated_at: iso },
+            'ai-jobs.sweeper',
+          ),
+        );
+      }
       continue;
     }
     if (!(await deps.store.markRepublished(job, iso))) continue;

@@ -1,14 +1,16 @@
 import { logger, recordCounts, scheduled } from '@offload/middleware';
+import { eventPublisher } from '@offload/middleware/events';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { snsJobPublisher } from '../adapters/snsJobPublisher';
-import { sweeperConfig, tables } from '../config';
+import { eventsConfig, sweeperConfig, tables } from '../config';
 import { sweepStaleJobs } from '../domain/jobs';
 
-const config = { ...tables(), ...sweeperConfig() };
+const config = { ...tables(), ...sweeperConfig(), ...eventsConfig() };
 const deps = {
   store: dynamoJobStore(config.JOBS_TABLE_NAME),
   clock: { now: () => new Date() },
   publisher: snsJobPublisher(config.JOBS_TOPIC_ARN),
+  events: eventPublisher(config.EVENTS_TOPIC_ARN),
 };
 const options = {
   staleAfterMs: config.STALE_AFTER_SECONDS * 1000,

@@ -161,6 +161,10 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
       }
     },
 
+    async cancel(providerTaskId) {
+      await (await client()).batches.cancel(providerTaskId);
+    },
+
     async check(providerTaskId) {
       const batch = await (await client()).batches.retrieve(providerTaskId);
       const files = [batch.input_file_id, batch.output_file_id, batch.error_file_id].filter(

@@ -12,7 +12,15 @@ import {
   type BatchJob,
   type BatchJobStatus,
   type CreateBatchJobBody,
+  type LiveEvent,
 } from '@offload/messages';
+
+/** Where live-update events go; publishing never throws (see the events publisher). */
+export interface EventSink {
+  publish(event: LiveEvent): Promise<void>;
+}
+
+export const NO_EVENTS: EventSink = { publish: async () => undefined };
 
 /** What the provider says about one submitted item. */
 export type ProviderCheck =
@@ -50,6 +58,14 @@ export interface BatchProvider {
   check(providerTaskId: string): Promise<ProviderCheck>;
   /** Deletes an uploaded or produced file; a file already gone counts as deleted. */
   deleteFile(fileId: string): Promise<void>;
+  /** Asks the provider to cancel a submitted item; its checks then end `cancelled` (or done anyway). */
+  cancel(providerTaskId: string): Promise<void>;
+}
+
+/** Where a page of the owner's batch jobs ends: the sort key of its last job. */
+export interface BatchJobPosition {
+  created_at: string;
+  job_id: string;
 }
 
 /**
@@ -114,6 +130,13 @@ export interface BatchStore {
   countFinished(jobId: string, outcome: ItemOutcome['status'], now: string): Promise<void>;
   /** `queued|running` -> final status with totals recounted from the items; false if already resolved. */
   resolveJob(jobId: string, status: BatchJobStatus, totals: Totals, now: string): Promise<boolean>;
+  /** The owner's batch jobs, newest first, from the owner index (never a scan). */
+  listByOwner(
+    owner: string,
+    page: { status?: BatchJobStatus; limit: number; after?: BatchJobPosition },
+  ): Promise<{ jobs: BatchJob[]; next?: BatchJobPosition }>;
+  /** Flags an open job for cancel; the job as written, or undefined once it was resolved. */
+  requestCancel(jobId: string, now: string): Promise<BatchJob | undefined>;
 }
 
 export const itemId = (index: number) => String(index + 1).padStart(4, '0');
@@ -193,7 +216,7 @@ export function maxTokensFor(body: Pick<CreateBatchJobBody, 'max_tokens'>, ceili
 
 /** Aggregates recounted from the items themselves; the job is final once every item is. */
 export function resolution(
-  job: Pick<BatchJob, 'total_items'>,
+  job: Pick<BatchJob, 'total_items' | 'cancel_requested'>,
   items: readonly Pick<BatchItem, 'status'>[],
 ): { status: BatchJobStatus; totals: Totals } | undefined {
   if (items.length < job.total_items || !items.every((item) => isTerminalItemStatus(item.status))) {
@@ -201,7 +224,8 @@ export function resolution(
   }
   const succeeded = items.filter((item) => item.status === 'succeeded').length;
   return {
-    status: succeeded === 0 ? 'failed' : 'completed',
+    // A cancelled job keeps whatever results its items reached before the cancel.
+    status: job.cancel_requested ? 'cancelled' : succeeded === 0 ? 'failed' : 'completed',
     totals: {
       processed_items: items.length,
       succeeded_items: succeeded,
@@ -209,6 +233,12 @@ export function resolution(
     },
   };
 }
+
+export const CANCELLED_ITEM: ItemOutcome = {
+  status: 'cancelled',
+  error: { code: 'cancelled', message: 'The batch job was cancelled by its owner' },
+  files: [],
+};
 
 /** The API view of a job: no owner, no system prompt. */
 export function jobView(job: BatchJob) {

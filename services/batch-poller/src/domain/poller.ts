@@ -1,7 +1,15 @@
 import pLimit from 'p-limit';
 import { describeError } from '@offload/errors';
-import type { BatchItem, BatchJob } from '@offload/messages';
-import { isFinalCheck, outcomeOf, resolution } from './batchJobs';
+import { batchItemCompleted, batchJobUpdated, type BatchItem, type BatchJob } from '@offload/messages';
+import {
+  CANCELLED_ITEM,
+  NO_EVENTS,
+  isFinalCheck,
+  outcomeOf,
+  resolution,
+  type EventSink,
+  type ItemOutcome,
+} from './batchJobs';
 import { submitItem, type SubmitDeps, type SubmitOptions } from './submit';
 
 export interface PollStats {
@@ -17,7 +25,10 @@ export interface PollStats {
   cleanupErrors: number;
 }
 
-export type PollDeps = SubmitDeps;
+export type PollDeps = SubmitDeps & {
+  /** batch_item.completed per item that ends, batch_job.updated per job whose aggregates moved. */
+  events?: EventSink;
+};
 
 export interface PollOptions extends SubmitOptions {
   maxItemsPerJob: number;
@@ -56,6 +67,22 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
   const stats = emptyStats();
   const limit = pLimit(options.concurrency);
   const now = () => deps.clock.now().toISOString();
+  const events = deps.events ?? NO_EVENTS;
+  // Jobs whose stored state this pass changed: each gets one batch_job.updated at its end.
+  const changed = new Set<string>();
+
+  /** Records an item's end once; true only for the write that made it (which publishes it). */
+  async function finished(job: BatchJob, item: BatchItem, outcome: ItemOutcome): Promise<boolean> {
+    const at = now();
+    if (!(await deps.store.finishItem(item, outcome, at))) return false;
+    await deps.store.countFinished(job.job_id, outcome.status, at);
+    stats.itemsUpdated += 1;
+    changed.add(job.job_id);
+    await events.publish(
+      batchItemCompleted(job.owner, { ...item, status: outcome.status }, outcome, at, 'batch-poller.poller'),
+    );
+    return true;
+  }
 
   /** Deletes an ended item's provider files; a failure is logged and left for a later pass. */
   async function cleanUp(item: BatchItem, files: readonly string[]): Promise<void> {
@@ -97,6 +124,7 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
     if (result === 'submitted') {
       await deps.store.countSubmitted(job.job_id, 1, now());
       stats.itemsUpdated += 1;
+      changed.add(job.job_id);
     }
   }
 
@@ -104,6 +132,11 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
     if (!deps.hasTime()) return 'deferred';
     stats.itemsPolled += 1;
     try {
+      if (!item.provider_task_id && job.cancel_requested) {
+        // Never handed to the provider and now cancelled: nothing to submit.
+        await finished(job, item, CANCELLED_ITEM);
+        return 'finished';
+      }
       if (!item.provider_task_id) {
         // Accepted by us but never by the provider (submission failed, ran out of time or is
         // under way elsewhere): the claim decides whether this run submits it.
@@ -122,11 +155,7 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
             reason: describeError(check.failure),
           });
         }
-        if (await deps.store.finishItem(item, outcome, now())) {
-          await deps.store.countFinished(job.job_id, outcome.status, now());
-          stats.itemsUpdated += 1;
-          await cleanUp(item, outcome.files);
-        }
+        if (await finished(job, item, outcome)) await cleanUp(item, outcome.files);
         return 'finished';
       }
       if (check.status !== item.status) {
@@ -153,12 +182,17 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
     // Only look for a resolution when this pass saw the job's last open items finish.
     const sawAll = items.length < options.maxItemsPerJob;
     if (sawAll && results.every((r) => r === 'finished')) await resolve(job);
+    if (changed.has(job.job_id)) {
+      const latest = await deps.store.getJob(job.job_id);
+      if (latest) await events.publish(batchJobUpdated(latest, 'batch-poller.poller'));
+    }
   }
 
   async function resolve(job: BatchJob): Promise<void> {
     const outcome = resolution(job, await deps.store.allItems(job.job_id));
     if (outcome && (await deps.store.resolveJob(job.job_id, outcome.status, outcome.totals, now()))) {
       stats.jobsResolved += 1;
+      changed.add(job.job_id);
     }
   }
 

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { logger, recordCounts, scheduled } from '@offload/middleware';
+import { eventPublisher } from '@offload/middleware/events';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { provider, takeBackoffs } from '../adapters/provider';
 import { unreadableReporter } from '../adapters/unreadable';
-import { claimConfig, pollerConfig, tables } from '../config';
+import { claimConfig, eventsConfig, pollerConfig, tables } from '../config';
 import { pollRun } from '../domain/poller';
 
-const config = { ...tables(), ...pollerConfig(), ...claimConfig() };
+const config = { ...tables(), ...pollerConfig(), ...claimConfig(), ...eventsConfig() };
+const events = eventPublisher(config.EVENTS_TOPIC_ARN);
 const unreadable = unreadableReporter();
 const store = dynamoBatchStore(
   config.BATCH_JOBS_TABLE_NAME,
@@ -41,6 +43,7 @@ export const handler = scheduled(async (_event, context) => {
       newToken: randomUUID,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       warn: (message, fields) => logger.warn(message, fields),
+      events,
     },
     options,
   );

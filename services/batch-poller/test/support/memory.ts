@@ -127,6 +127,24 @@ export function memoryStore() {
       Object.assign(job, { status, ...totals, updated_at: now, completed_at: now, active: false });
       return true;
     },
+    async listByOwner(owner, page) {
+      const key = (j: Pick<BatchJob, 'created_at' | 'job_id'>) => `${j.created_at}#${j.job_id}`;
+      const mine = [...jobs.values()]
+        .filter((j) => j.owner === owner && (!page.status || j.status === page.status))
+        .filter((j) => !page.after || key(j) < key(page.after))
+        .sort((a, b) => key(b).localeCompare(key(a)))
+        .map(({ active: _a, ...job }) => ({ ...job }));
+      const kept = mine.slice(0, page.limit);
+      const last = mine.length > page.limit ? kept.at(-1) : undefined;
+      return { jobs: kept, ...(last && { next: { created_at: last.created_at, job_id: last.job_id } }) };
+    },
+    async requestCancel(jobId, now) {
+      const job = openJob(jobId);
+      if (!job) return undefined;
+      Object.assign(job, { cancel_requested: true, updated_at: now });
+      const { active: _a, ...rest } = job;
+      return { ...rest };
+    },
   };
   return { store, jobs, items };
 }
@@ -147,10 +165,19 @@ export function scriptedProvider(
   const failSubmitFor = new Map<string, Error>();
   /** Item id -> how many of its next checks throw. */
   const failChecksFor = new Map<string, number>();
+  const cancelled: string[] = [];
   const deleted: string[] = [];
   const failDeletes = { remaining: 0 };
   let batches = 0;
   const provider: BatchProvider = {
+    async cancel(providerTaskId) {
+      cancelled.push(providerTaskId);
+      scripts.set(providerTaskId.split('_').pop()!, [
+        { status: 'cancelling' },
+        { status: 'cancelled', failure: new Error('The batch was cancelled'), files: [] },
+      ]);
+      checks.delete(providerTaskId);
+    },
     async submit(request) {
       const refusal = failSubmitFor.get(request.itemId);
       if (refusal) throw refusal;
@@ -192,6 +219,7 @@ export function scriptedProvider(
     deleted,
     failDeletes,
     batchesCreated: () => batches,
+    cancelled,
   };
 }
 

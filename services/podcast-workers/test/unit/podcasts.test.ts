@@ -241,7 +241,9 @@ describe('the date window and the catch-up bound', () => {
       expect((error as ValidationError).details?.[0]?.field).toBe('latestEpisodeDate');
     }
     // The edges are inside: 2000-01-01, and 366 days after today.
-    expect(newPodcast(body('2000-01-01'), id(1), '2026-11-24T12:00:00Z', 'alice').nextEpisodeDate).toBe('2000-01-02');
+    expect(newPodcast(body('2000-01-01'), id(1), '2026-11-24T12:00:00Z', 'alice').nextEpisodeDate).toBe(
+      '2000-01-02',
+    );
     expect(newPodcast(body('2027-11-25', 365), id(1), '2026-11-24T12:00:00Z', 'alice').nextEpisodeDate).toBe(
       '2028-11-24',
     );
@@ -335,7 +337,12 @@ describe('unreadable records', () => {
     podcasts.putRaw(corrupt(8, { latestEpisodeDate: '0001-01-01', nextEpisodeDate: '0001-01-02' }));
     for (let n = 10; n < 13; n++)
       await podcasts.create(
-        newPodcast({ title: `Due ${n}`, frequency: 7, latestEpisodeDate: '2026-11-10' }, id(n), created, 'alice'),
+        newPodcast(
+          { title: `Due ${n}`, frequency: 7, latestEpisodeDate: '2026-11-10' },
+          id(n),
+          created,
+          'alice',
+        ),
       );
     const publisher = new MemoryPublisher<PodcastGenerationV1>();
     const { report, unreadable } = await schedulePodcasts({ podcasts, publisher, clock });
@@ -349,7 +356,9 @@ describe('unreadable records', () => {
   it('answers GET of an unreadable podcast with a 409, not a crash', async () => {
     const podcasts = new MemoryPodcasts();
     podcasts.putRaw(corrupt(7, { nextEpisodeDate: '+010000-01' }));
-    const error = await getPodcastWithEpisodes(podcasts, new MemoryEpisodes(), id(7), 'alice').catch((e) => e);
+    const error = await getPodcastWithEpisodes(podcasts, new MemoryEpisodes(), id(7), 'alice').catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(PodcastUnreadableError);
     expect(error).toMatchObject({ status: 409, code: 'podcast_unreadable' });
   });
