@@ -90,6 +90,7 @@ async function main() {
   });
 
   for (const [name, url] of Object.entries(stack.urls)) console.log(`${name.padEnd(16)} ${url}`);
+  if (stack.jobsPageUrl) console.log(`Jobs page: ${stack.jobsPageUrl}`);
   console.log(
     `Offload local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s on Node ${process.version} (Ctrl-C to stop)`,
   );
@@ -100,6 +101,7 @@ async function main() {
       lambdaUrls: stack.lambdaUrls,
       endpoints: stack.endpoints,
       openaiBaseUrl: stack.openaiBaseUrl,
+      jobsPageUrl: stack.jobsPageUrl,
       pids: stack.pids,
     };
     console.log(`${READY}${JSON.stringify(ready)}`);
