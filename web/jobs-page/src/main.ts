@@ -85,7 +85,10 @@ function progressBar(progress: number, label: string): HTMLElement {
     'aria-valuemax': '100',
     'aria-valuenow': String(percent),
   });
-  bar.append(h('span', { class: 'fill', style: `width:${percent}%` }));
+  const fill = h('span', { class: 'fill' });
+  // Through the CSSOM: the page's CSP forbids style attributes.
+  fill.style.width = `${percent}%`;
+  bar.append(fill);
   return h('div', { class: 'progress' }, bar, h('span', { class: 'pct', text: `${percent}%` }));
 }
 
@@ -241,6 +244,11 @@ function announceChanges(before: PageState): void {
   }
 }
 
+const when = (iso: string) => {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+};
+
 function json(value: unknown): HTMLElement {
   return h('pre', { class: 'json', text: JSON.stringify(value, null, 2) });
 }
@@ -285,8 +293,8 @@ function renderDetail(before: PageState): void {
         ...field('Type', job.type),
         ...field('Status', badge(job.status, job.cancel_requested)),
         ...field('Progress', progressBar(jobProgress(job), 'Progress of the selected job')),
-        ...field('Created', job.created_at),
-        ...field('Updated', job.updated_at),
+        ...field('Created', when(job.created_at)),
+        ...field('Updated', when(job.updated_at)),
       ),
       ...(error
         ? [
@@ -316,7 +324,8 @@ function renderDetail(before: PageState): void {
         `${b.total_items} total · ${b.succeeded_items} succeeded · ${b.failed_items} failed` +
           (b.cancelled_items ? ` · ${b.cancelled_items} cancelled` : ''),
       ),
-      ...field('Created', b.created_at),
+      ...field('Created', when(b.created_at)),
+      ...field('Updated', when(b.updated_at)),
     ),
     h('h3', { text: 'Items' }),
     items === undefined
@@ -393,8 +402,11 @@ async function loadLists(append = false): Promise<void> {
       append,
     });
   }
-  const failure = [jobs, batches].find((result) => result.status === 'rejected');
-  showNotice(failure ? describe(failure.reason) : undefined);
+  const failures = [
+    jobs.status === 'rejected' && `Could not list jobs: ${describe(jobs.reason)}`,
+    batches.status === 'rejected' && `Could not list batch jobs: ${describe(batches.reason)}`,
+  ].filter(Boolean);
+  showNotice(failures.length ? failures.join(' · ') : undefined);
   watchOpen();
 }
 
@@ -404,7 +416,7 @@ async function loadItems(id: string): Promise<void> {
     const { body } = await api.listBatchItems(id);
     dispatch({ type: 'items.loaded', batchJobId: id, items: body.items });
   } catch (error) {
-    showNotice(describe(error));
+    showNotice(`Could not load the batch job's items: ${describe(error)}`);
   }
 }
 
@@ -473,7 +485,7 @@ async function cancel(kind: 'job' | 'batch', id: string, button: HTMLButtonEleme
       announce(error.message);
       return;
     }
-    showNotice(describe(error));
+    showNotice(`Could not cancel ${shortId(id)}: ${describe(error)}`);
   }
 }
 
