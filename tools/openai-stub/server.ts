@@ -27,6 +27,8 @@ import type { AddressInfo } from 'node:net';
  * - DELETE /_stub/state: drops files, batches, outcomes, faults and counters and restores the
  *   config the stub was started with.
  * - GET /_stub/stats: chat counters plus batchRequests, rateLimited, files and batches by status.
+ * - GET /_stub/chat-count?match=text: how many chat completion requests had `text` in their prompt
+ *   (the last 10,000 prompts are kept), so a test counts its own job's calls among other suites'.
  */
 export interface StubOptions {
   port?: number;
@@ -464,6 +466,9 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
 
   const requestUrl = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://stub');
 
+  const prompts: string[] = [];
+  const PROMPTS_KEPT = 10_000;
+
   const routeTable: Record<string, Handler> = {
     'POST /v1/chat/completions': async (req, res) => {
       stats.requests += 1;
@@ -471,6 +476,8 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       const messages = chatMessages(body);
       if (!messages) return apiError(res, 400, 'messages is required');
       const prompt = promptOf(messages);
+      prompts.push(prompt);
+      if (prompts.length > PROMPTS_KEPT) prompts.shift();
       const fault = faults.find((f) => f.remaining > 0 && prompt.includes(f.match));
       if (fault) {
         fault.remaining -= 1;
@@ -667,8 +674,14 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       retryAfterMs = undefined;
       batchPhases = { ...initialPhases };
       Object.assign(stats, { requests: 0, failures: 0 });
+      prompts.length = 0;
       Object.assign(batchStats, { batchRequests: 0, rateLimited: 0 });
       send(res, 200, { reset: true });
+    },
+    'GET /_stub/chat-count': async (req, res) => {
+      const match = requestUrl(req).searchParams.get('match');
+      if (!match) throw new ClientError(400, 'match is required', 'match');
+      send(res, 200, { match, count: prompts.filter((p) => p.includes(match)).length });
     },
     'GET /_stub/stats': async (_req, res) => {
       const byStatus = Object.fromEntries(BATCH_STATUSES.map((s) => [s, 0])) as Record<BatchStatus, number>;

@@ -78,3 +78,37 @@ export async function takeRateToken(
     ? { allowed: true }
     : { allowed: false, retryAfterSeconds: windowStart + windowSeconds - seconds };
 }
+
+/** Where a newest-first page ends: the sort-key fields of its last item (a list cursor's content). */
+export type PagePosition = Record<string, string>;
+
+/**
+ * One page of a query that may carry a filter: reads up to `maxReads` pages of the key range
+ * (DynamoDB applies `Limit` before the filter), keeps `limit` items, and answers where the next
+ * page starts, built by `positionOf` from the last item kept (or from where reading stopped).
+ * `startKey` turns a position back into an ExclusiveStartKey.
+ */
+export async function queryPage(
+  input: QueryCommandInput,
+  options: {
+    limit: number;
+    after?: Record<string, unknown>;
+    positionOf: (item: Record<string, unknown>) => PagePosition;
+    maxReads?: number;
+  },
+): Promise<{ items: Record<string, unknown>[]; next?: PagePosition }> {
+  const items: Record<string, unknown>[] = [];
+  let start = options.after;
+  for (let read = 0; read < (options.maxReads ?? 5); read++) {
+    const out = await dynamo.send(
+      new QueryCommand({ ...input, Limit: options.limit, ...(start && { ExclusiveStartKey: start }) }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+    if (items.length >= options.limit || !start) break;
+  }
+  const kept = items.slice(0, options.limit);
+  const last = items.length > options.limit || start ? kept.at(-1) : undefined;
+  const next = last ? options.positionOf(last) : start ? options.positionOf(start) : undefined;
+  return { items: kept, ...(next && { next }) };
+}

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { listQuerySchema } from './job';
 import { line, text } from './text';
 
 export const BATCH_BODY_MAX_BYTES = 512 * 1024;
@@ -16,8 +17,9 @@ export const createBatchJobBodySchema = z.strictObject({
 });
 export type CreateBatchJobBody = z.infer<typeof createBatchJobBodySchema>;
 
-export const batchJobStatusSchema = z.enum(['queued', 'running', 'completed', 'failed']);
+export const batchJobStatusSchema = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']);
 export type BatchJobStatus = z.infer<typeof batchJobStatusSchema>;
+export const isOpenBatchJobStatus = (status: BatchJobStatus) => status === 'queued' || status === 'running';
 
 /**
  * An item's state. `queued` means not yet accepted by the provider; the rest mirror the provider's
@@ -55,11 +57,16 @@ export const batchJobSchema = z.object({
   processed_items: z.number().int().nonnegative(),
   succeeded_items: z.number().int().nonnegative(),
   failed_items: z.number().int().nonnegative(),
+  /** Set by DELETE /batch-jobs/{id}: open items are cancelled at the provider, the job ends `cancelled`. */
+  cancel_requested: z.boolean().optional(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
   completed_at: z.iso.datetime().optional(),
 });
 export type BatchJob = z.infer<typeof batchJobSchema>;
+
+export const listBatchJobsQuerySchema = listQuerySchema(batchJobStatusSchema);
+export type ListBatchJobsQuery = z.infer<typeof listBatchJobsQuerySchema>;
 
 export const batchItemSchema = z.object({
   job_id: z.uuid(),

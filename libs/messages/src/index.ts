@@ -6,3 +6,4 @@ export * from './text';
 export * from './job';
 export * from './podcast';
 export * from './batch';
+export * from './cursor';

@@ -5,11 +5,13 @@ import { line, text } from './text';
 export const JOB_BODY_MAX_BYTES = 32 * 1024;
 export const JOB_TOPIC_MAX = 2000;
 export const JOB_PROMPT_MAX = 8000;
+/** `rounds` when a multi-agent job leaves it out (seed 000's own example does). */
+export const DEFAULT_ROUNDS = 3;
 
 const multiAgentConfig = z.strictObject({
   topic: text(JOB_TOPIC_MAX),
   agents: z.number().int().min(1, 'must be at least 1').max(20, 'must be at most 20'),
-  rounds: z.number().int().min(1, 'must be at least 1').max(10, 'must be at most 10'),
+  rounds: z.number().int().min(1, 'must be at least 1').max(10, 'must be at most 10').default(DEFAULT_ROUNDS),
 });
 
 /** POST /jobs body: the job type picks the config schema. */
@@ -52,12 +54,32 @@ export const jobSchema = z.object({
   attempts: z.number().int().nonnegative(),
   result: z.unknown().optional(),
   error: z.string().optional(),
+  /** Set by DELETE /jobs/{id} on a processing job: the processor stops before its next LLM step. */
+  cancel_requested: z.boolean().optional(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
   started_at: z.iso.datetime().optional(),
   completed_at: z.iso.datetime().optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
+
+export const LIST_LIMIT_DEFAULT = 20;
+export const LIST_LIMIT_MAX = 100;
+
+/** Query of the list routes (`GET /jobs`, `GET /batch-jobs`); `cursor` is opaque to the caller. */
+export const listQuerySchema = <Status extends z.ZodType>(status: Status) =>
+  z.object({
+    status: status.optional(),
+    limit: z.coerce
+      .number('must be a number')
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(LIST_LIMIT_MAX, `must be at most ${LIST_LIMIT_MAX}`)
+      .default(LIST_LIMIT_DEFAULT),
+    cursor: z.string().min(1).max(512).optional(),
+  });
+export const listJobsQuerySchema = listQuerySchema(jobStatusSchema);
+export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
 
 /** Published to the jobs topic; SNS delivers it raw to the request queue its priority selects. */
 export const jobRequestedV1 = envelope(

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, isConditionFailure, queryAll } from '@offload/aws/dynamodb';
-import { jobSchema } from '@offload/messages';
+import { conditional, dynamo, isConditionFailure, queryAll, queryPage } from '@offload/aws/dynamodb';
+import { jobSchema, type Job } from '@offload/messages';
 import type { JobStore } from '../domain/jobs';
 
 // Sparse index key: only `processing` jobs carry `open_status`, so the sweeper's query reads
@@ -85,7 +85,9 @@ export function dynamoJobStore(tableName: string): JobStore {
             TableName: tableName,
             Key: Key(result.job_id),
             UpdateExpression: `SET #status = :status, completed_at = :finished, updated_at = :now, ${values.expression} REMOVE #open`,
-            ConditionExpression: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
+            // A job its owner asked to cancel ends `cancelled` instead (finishCancelled).
+            ConditionExpression:
+              'attribute_exists(job_id) AND #status IN (:queued, :processing) AND attribute_not_exists(cancel_requested)',
             // `result` and `status` are DynamoDB reserved words.
             ExpressionAttributeNames: { '#status': 'status', '#outcome': values.field, '#open': OPEN },
             ExpressionAttributeValues: {
@@ -132,5 +134,91 @@ export function dynamoJobStore(tableName: string): JobStore {
         ),
       );
     },
+    async listByOwner(owner, page) {
+      const { items, next } = await queryPage(
+        {
+          TableName: tableName,
+          IndexName: 'byOwner',
+          KeyConditionExpression: '#owner = :owner',
+          ScanIndexForward: false,
+          ExpressionAttributeNames: { '#owner': 'owner', ...(page.status && { '#status': 'status' }) },
+          ExpressionAttributeValues: { ':owner': owner, ...(page.status && { ':status': page.status }) },
+          ...(page.status && { FilterExpression: '#status = :status' }),
+        },
+        {
+          limit: page.limit,
+          ...(page.after && { after: { ...page.after, owner } }),
+          positionOf: (item) => ({ created_at: String(item.created_at), job_id: String(item.job_id) }),
+        },
+      );
+      return {
+        jobs: items.map((item) => jobSchema.parse(item)),
+        ...(next && { next: { created_at: next.created_at!, job_id: next.job_id! } }),
+      };
+    },
+    async cancelQueued(jobId, now) {
+      return updateReturning({
+        TableName: tableName,
+        Key: Key(jobId),
+        UpdateExpression: 'SET #status = :cancelled, completed_at = :now, updated_at = :now',
+        ConditionExpression: '#status = :queued',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':cancelled': 'cancelled', ':queued': 'queued', ':now': now },
+      });
+    },
+    async requestCancel(jobId, now) {
+      return updateReturning({
+        TableName: tableName,
+        Key: Key(jobId),
+        UpdateExpression: 'SET cancel_requested = :yes, updated_at = :now',
+        ConditionExpression: '#status = :processing',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':yes': true, ':processing': 'processing', ':now': now },
+      });
+    },
+    async cancelRequested(jobId) {
+      const out = await dynamo.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: Key(jobId),
+          ProjectionExpression: 'cancel_requested',
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item?.cancel_requested === true;
+    },
+    finishCancelled(jobId, now) {
+      return conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: Key(jobId),
+            UpdateExpression: `SET #status = :cancelled, completed_at = :now, updated_at = :now REMOVE #open`,
+            ConditionExpression: '#status IN (:queued, :processing) AND cancel_requested = :yes',
+            ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
+            ExpressionAttributeValues: {
+              ':cancelled': 'cancelled',
+              ':queued': 'queued',
+              ':processing': 'processing',
+              ':yes': true,
+              ':now': now,
+            },
+          }),
+        ),
+      );
+    },
   };
+}
+
+/** A conditional update that answers the item as written, or undefined when its condition failed. */
+async function updateReturning(
+  input: ConstructorParameters<typeof UpdateCommand>[0],
+): Promise<Job | undefined> {
+  try {
+    const out = await dynamo.send(new UpdateCommand({ ...input, ReturnValues: 'ALL_NEW' }));
+    return jobSchema.parse(out.Attributes);
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
 }

@@ -6,6 +6,7 @@ import {
   type Job,
   type JobRequested,
   type JobResult,
+  type JobStatus,
 } from '@offload/messages';
 import type { Caller } from '@offload/middleware';
 import { priorityOf } from './callers';
@@ -25,6 +26,28 @@ export interface JobStore {
   staleProcessing(updatedBefore: string): Promise<Job[]>;
   /** processing -> failed, only if nothing wrote to the job since `job.updated_at`. */
   failStale(job: Job, error: string, now: string): Promise<boolean>;
+  /** The owner's jobs, newest first, from the owner index (never a scan); `next` when more remain. */
+  listByOwner(owner: string, page: JobPageRequest): Promise<{ jobs: Job[]; next?: JobPosition }>;
+  /** queued -> cancelled at once; the job as written, or undefined if it was no longer queued. */
+  cancelQueued(jobId: string, now: string): Promise<Job | undefined>;
+  /** Flags a processing job for cancel; the job as written, or undefined if it was no longer processing. */
+  requestCancel(jobId: string, now: string): Promise<Job | undefined>;
+  /** Whether a cancel was requested: one small read, made between LLM steps. */
+  cancelRequested(jobId: string): Promise<boolean>;
+  /** queued|processing with a cancel requested -> cancelled; false if it had already finished. */
+  finishCancelled(jobId: string, now: string): Promise<boolean>;
+}
+
+/** Where a page of the owner's jobs ends: the sort key of its last job. */
+export interface JobPosition {
+  created_at: string;
+  job_id: string;
+}
+
+export interface JobPageRequest {
+  status?: JobStatus;
+  limit: number;
+  after?: JobPosition;
 }
 
 export interface IdempotencyClaim {
@@ -72,6 +95,9 @@ export class JobNotFoundError extends OffloadError {}
 
 /** The job's work did not finish within its invocation's time: stopped before Lambda kills it. */
 export class JobDeadlineError extends OffloadError {}
+
+/** The owner cancelled the job while it ran: it stops before its next LLM step. */
+export class JobCancelledError extends OffloadError {}
 
 /**
  * The time a job may run in an invocation with `remainingMs` left: a margin (10%, 1-10 s) stays
@@ -200,10 +226,8 @@ export async function submitJob(
 
 export const isTerminal = (job: Job) => TERMINAL_JOB_STATUSES.includes(job.status);
 
-/** What GET /jobs/{id} shows: another caller's job is indistinguishable from a missing one. */
-export async function getJobFor(store: JobStore, jobId: string, caller: Caller) {
-  const job = await store.get(jobId);
-  if (!job || job.owner !== caller.userId) throw new NotFoundError(`Job ${jobId} not found`);
+/** The API view of a job: no owner, config or attempts. */
+export function jobView(job: Job) {
   return {
     job_id: job.job_id,
     type: job.type,
@@ -211,13 +235,22 @@ export async function getJobFor(store: JobStore, jobId: string, caller: Caller) 
     progress: job.progress,
     ...(job.result !== undefined && { result: job.result }),
     ...(job.error !== undefined && { error: job.error }),
+    ...(job.cancel_requested && { cancel_requested: true }),
     created_at: job.created_at,
     updated_at: job.updated_at,
     ...(job.completed_at !== undefined && { completed_at: job.completed_at }),
   };
 }
+export type JobView = ReturnType<typeof jobView>;
 
-export type ProcessOutcome = 'sent' | 'already-finished';
+/** What GET /jobs/{id} shows: another caller's job is indistinguishable from a missing one. */
+export async function getJobFor(store: JobStore, jobId: string, caller: Caller) {
+  const job = await store.get(jobId);
+  if (!job || job.owner !== caller.userId) throw new NotFoundError(`Job ${jobId} not found`);
+  return jobView(job);
+}
+
+export type ProcessOutcome = 'sent' | 'already-finished' | 'cancelled';
 
 /**
  * Runs a requested job and sends its result to the response queue. A job that already finished
@@ -236,6 +269,12 @@ export async function processJob(
     if (!(await deps.store.get(jobId))) throw new JobNotFoundError(`Job ${jobId} has no record`);
     return 'already-finished';
   }
+  const cancel = async (): Promise<ProcessOutcome> => {
+    await deps.store.finishCancelled(jobId, deps.clock.now().toISOString());
+    return 'cancelled';
+  };
+  // Cancelled while queued for a retry: end it without another LLM call.
+  if (started.cancel_requested) return cancel();
   const envelope = (data: JobResult['data']): JobResult => ({
     version: '1',
     type: 'job.result',
@@ -250,12 +289,17 @@ export async function processJob(
   let result: unknown;
   try {
     result = await withinBudget(
-      runJob(job, deps.llm, (progress) =>
-        deps.store.progress(jobId, progress, deps.clock.now().toISOString()),
-      ),
+      runJob(job, deps.llm, async (progress) => {
+        await deps.store.progress(jobId, progress, deps.clock.now().toISOString());
+        // Between LLM steps: a cancelled job makes no further call.
+        if (progress < 1 && (await deps.store.cancelRequested(jobId))) {
+          throw new JobCancelledError(`Job ${jobId} was cancelled by its owner`);
+        }
+      }),
       attempt.budgetMs ?? Number.POSITIVE_INFINITY,
     );
   } catch (error) {
+    if (error instanceof JobCancelledError) return cancel();
     if (attempt.isLast) {
       await deps.results.send(
         envelope({
@@ -274,9 +318,14 @@ export async function processJob(
   return 'sent';
 }
 
-/** Writes a job's final state once; a redelivered or late result never overwrites it. */
+/**
+ * Writes a job's final state once; a redelivered or late result never overwrites it. A job whose
+ * owner asked to cancel it while its last step ran ends `cancelled`, as its DELETE promised.
+ */
 export async function recordResult(store: JobStore, message: JobResult, clock: Clock): Promise<boolean> {
-  return store.finish(message.data, clock.now().toISOString());
+  const now = clock.now().toISOString();
+  if (await store.finish(message.data, now)) return true;
+  return store.finishCancelled(message.data.job_id, now);
 }
 
 export const STALE_JOB_ERROR =

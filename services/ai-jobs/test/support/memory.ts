@@ -1,6 +1,13 @@
 export { ScriptedLlm } from '@offload/testing/llm';
 import type { Job, JobRequested, JobResult } from '@offload/messages';
-import type { Controls, IdempotencyClaim, JobPublisher, JobStore, ResultSender } from '../../src/domain/jobs';
+import type {
+  Controls,
+  IdempotencyClaim,
+  JobPageRequest,
+  JobPublisher,
+  JobStore,
+  ResultSender,
+} from '../../src/domain/jobs';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 
@@ -8,6 +15,7 @@ const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 export class MemoryJobStore implements JobStore {
   readonly jobs = new Map<string, Job>();
   readonly progressWrites: number[] = [];
+  cancelChecks = 0;
 
   async create(job: Job) {
     if (this.jobs.has(job.job_id)) throw new Error('ConditionalCheckFailedException');
@@ -35,7 +43,7 @@ export class MemoryJobStore implements JobStore {
   }
   async finish(result: JobResult['data'], now: string) {
     const job = this.jobs.get(result.job_id);
-    if (!job || TERMINAL.includes(job.status)) return false;
+    if (!job || TERMINAL.includes(job.status) || job.cancel_requested) return false;
     Object.assign(job, { status: result.status, completed_at: result.finished_at, updated_at: now });
     if (result.status === 'succeeded') Object.assign(job, { result: result.result, progress: 1 });
     else job.error = result.error;
@@ -50,6 +58,38 @@ export class MemoryJobStore implements JobStore {
     const job = this.jobs.get(seen.job_id);
     if (job?.status !== 'processing' || job.updated_at !== seen.updated_at) return false;
     Object.assign(job, { status: 'failed', error, completed_at: now, updated_at: now });
+    return true;
+  }
+  async listByOwner(owner: string, page: JobPageRequest) {
+    const key = (job: Pick<Job, 'created_at' | 'job_id'>) => `${job.created_at}#${job.job_id}`;
+    const mine = [...this.jobs.values()]
+      .filter((job) => job.owner === owner && (!page.status || job.status === page.status))
+      .filter((job) => !page.after || key(job) < key(page.after))
+      .sort((a, b) => key(b).localeCompare(key(a)));
+    const jobs = mine.slice(0, page.limit).map((job) => structuredClone(job));
+    const last = mine.length > page.limit ? jobs.at(-1) : undefined;
+    return { jobs, ...(last && { next: { created_at: last.created_at, job_id: last.job_id } }) };
+  }
+  async cancelQueued(jobId: string, now: string) {
+    const job = this.jobs.get(jobId);
+    if (job?.status !== 'queued') return undefined;
+    Object.assign(job, { status: 'cancelled', completed_at: now, updated_at: now });
+    return structuredClone(job);
+  }
+  async requestCancel(jobId: string, now: string) {
+    const job = this.jobs.get(jobId);
+    if (job?.status !== 'processing') return undefined;
+    Object.assign(job, { cancel_requested: true, updated_at: now });
+    return structuredClone(job);
+  }
+  async cancelRequested(jobId: string) {
+    this.cancelChecks += 1;
+    return this.jobs.get(jobId)?.cancel_requested === true;
+  }
+  async finishCancelled(jobId: string, now: string) {
+    const job = this.jobs.get(jobId);
+    if (!job || TERMINAL.includes(job.status) || !job.cancel_requested) return false;
+    Object.assign(job, { status: 'cancelled', completed_at: now, updated_at: now });
     return true;
   }
 }

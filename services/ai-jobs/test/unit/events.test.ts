@@ -1,7 +1,9 @@
 import type { APIGatewayProxyEventV2, ScheduledEvent, SQSEvent } from 'aws-lambda';
 import { createJobBodySchema, jobRequested, jobResult, parseMessage } from '@offload/messages';
 import createJob from '../../events/createJob.json';
+import cancelJob from '../../events/cancelJob.json';
 import getJob from '../../events/getJob.json';
+import listJobs from '../../events/listJobs.json';
 import processJobs from '../../events/processJobs.json';
 import recordResults from '../../events/recordResults.json';
 import sweepStaleJobs from '../../events/sweepStaleJobs.json';
@@ -16,6 +18,14 @@ describe('ai-jobs sample events', () => {
 
   it('getJob.json asks for a job by UUID', () => {
     expect((getJob as unknown as APIGatewayProxyEventV2).pathParameters?.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('listJobs.json and cancelJob.json are the list and cancel routes', () => {
+    expect((listJobs as unknown as APIGatewayProxyEventV2).queryStringParameters).toEqual({
+      status: 'processing',
+      limit: '10',
+    });
+    expect((cancelJob as unknown as APIGatewayProxyEventV2).requestContext.http.method).toBe('DELETE');
   });
 
   it('processJobs.json and recordResults.json hold v1 messages of their queues', () => {

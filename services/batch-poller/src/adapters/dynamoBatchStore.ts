@@ -5,7 +5,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, queryAll } from '@offload/aws/dynamodb';
+import { conditional, dynamo, isConditionFailure, queryAll, queryPage } from '@offload/aws/dynamodb';
 import { batchItemSchema, batchJobSchema, TERMINAL_ITEM_STATUSES, type BatchItem } from '@offload/messages';
 import type { BatchStore } from '../domain/batchJobs';
 
@@ -219,6 +219,49 @@ export function dynamoBatchStore(jobsTable: string, itemsTable: string): BatchSt
           }),
         ),
       );
+    },
+
+    async listByOwner(owner, page) {
+      const { items, next } = await queryPage(
+        {
+          TableName: jobsTable,
+          IndexName: 'byOwner',
+          KeyConditionExpression: '#owner = :owner',
+          ScanIndexForward: false,
+          ExpressionAttributeNames: { '#owner': 'owner', ...(page.status && { '#status': 'status' }) },
+          ExpressionAttributeValues: { ':owner': owner, ...(page.status && { ':status': page.status }) },
+          ...(page.status && { FilterExpression: '#status = :status' }),
+        },
+        {
+          limit: page.limit,
+          ...(page.after && { after: { ...page.after, owner } }),
+          positionOf: (item) => ({ created_at: String(item.created_at), job_id: String(item.job_id) }),
+        },
+      );
+      return {
+        jobs: items.map((item) => batchJobSchema.parse(item)),
+        ...(next && { next: { created_at: next.created_at!, job_id: next.job_id! } }),
+      };
+    },
+
+    async requestCancel(jobId, now) {
+      try {
+        const out = await dynamo.send(
+          new UpdateCommand({
+            TableName: jobsTable,
+            Key: { job_id: jobId },
+            UpdateExpression: 'SET cancel_requested = :yes, updated_at = :now',
+            ConditionExpression: 'attribute_exists(#active)',
+            ExpressionAttributeNames: { '#active': 'active' },
+            ExpressionAttributeValues: { ':yes': true, ':now': now },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return batchJobSchema.parse(out.Attributes);
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
     },
   };
 }

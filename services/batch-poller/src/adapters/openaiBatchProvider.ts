@@ -100,6 +100,10 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
       return batch.id;
     },
 
+    async cancel(providerTaskId) {
+      await (await client()).batches.cancel(providerTaskId);
+    },
+
     async check(providerTaskId) {
       const batch = await (await client()).batches.retrieve(providerTaskId);
       switch (batch.status) {

@@ -28,6 +28,14 @@ export interface BatchProvider {
   /** Hands one item to the provider; answers the provider's id for it. */
   submit(request: ItemRequest): Promise<string>;
   check(providerTaskId: string): Promise<ProviderCheck>;
+  /** Asks the provider to cancel a submitted item; its checks then end `cancelled` (or done anyway). */
+  cancel(providerTaskId: string): Promise<void>;
+}
+
+/** Where a page of the owner's batch jobs ends: the sort key of its last job. */
+export interface BatchJobPosition {
+  created_at: string;
+  job_id: string;
 }
 
 export interface Totals {
@@ -63,6 +71,13 @@ export interface BatchStore {
   countFinished(jobId: string, outcome: ItemOutcome['status'], now: string): Promise<void>;
   /** `queued|running` -> final status with totals recounted from the items; false if already resolved. */
   resolveJob(jobId: string, status: BatchJobStatus, totals: Totals, now: string): Promise<boolean>;
+  /** The owner's batch jobs, newest first, from the owner index (never a scan). */
+  listByOwner(
+    owner: string,
+    page: { status?: BatchJobStatus; limit: number; after?: BatchJobPosition },
+  ): Promise<{ jobs: BatchJob[]; next?: BatchJobPosition }>;
+  /** Flags an open job for cancel; the job as written, or undefined once it was resolved. */
+  requestCancel(jobId: string, now: string): Promise<BatchJob | undefined>;
 }
 
 export const itemId = (index: number) => String(index + 1).padStart(4, '0');
@@ -112,7 +127,7 @@ export const isFinalCheck = (check: ProviderCheck): check is ItemOutcome =>
 
 /** Aggregates recounted from the items themselves; the job is final once every item is. */
 export function resolution(
-  job: Pick<BatchJob, 'total_items'>,
+  job: Pick<BatchJob, 'total_items' | 'cancel_requested'>,
   items: readonly Pick<BatchItem, 'status'>[],
 ): { status: BatchJobStatus; totals: Totals } | undefined {
   if (items.length < job.total_items || !items.every((item) => isTerminalItemStatus(item.status))) {
@@ -120,7 +135,8 @@ export function resolution(
   }
   const succeeded = items.filter((item) => item.status === 'succeeded').length;
   return {
-    status: succeeded === 0 ? 'failed' : 'completed',
+    // A cancelled job keeps whatever results its items reached before the cancel.
+    status: job.cancel_requested ? 'cancelled' : succeeded === 0 ? 'failed' : 'completed',
     totals: {
       processed_items: items.length,
       succeeded_items: succeeded,
@@ -128,6 +144,11 @@ export function resolution(
     },
   };
 }
+
+export const CANCELLED_ITEM: ItemOutcome = {
+  status: 'cancelled',
+  error: 'The batch job was cancelled by its owner',
+};
 
 /** The API view of a job: no owner, no system prompt. */
 export function jobView(job: BatchJob) {

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { describeError, TooManyRequestsError } from '@offload/errors';
 import type { BatchItem, BatchJob, CreateBatchJobBody } from '@offload/messages';
 import {
+  CANCELLED_ITEM,
   isFinalCheck,
   newBatchJob,
   requestFor,
@@ -65,6 +66,14 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
     if (!deps.hasTime()) return 'deferred';
     stats.itemsPolled += 1;
     try {
+      if (!item.provider_task_id && job.cancel_requested) {
+        // Never handed to the provider and now cancelled: nothing to submit.
+        if (await deps.store.finishItem(item, CANCELLED_ITEM, now())) {
+          await deps.store.countFinished(job.job_id, CANCELLED_ITEM.status, now());
+          stats.itemsUpdated += 1;
+        }
+        return 'finished';
+      }
       if (!item.provider_task_id) {
         // Accepted by us but never by the provider (submission failed or ran out of time).
         const providerTaskId = await deps.provider.submit(requestFor(job, item));

@@ -90,6 +90,24 @@ export function memoryStore() {
       Object.assign(job, { status, ...totals, updated_at: now, completed_at: now, active: false });
       return true;
     },
+    async listByOwner(owner, page) {
+      const key = (j: Pick<BatchJob, 'created_at' | 'job_id'>) => `${j.created_at}#${j.job_id}`;
+      const mine = [...jobs.values()]
+        .filter((j) => j.owner === owner && (!page.status || j.status === page.status))
+        .filter((j) => !page.after || key(j) < key(page.after))
+        .sort((a, b) => key(b).localeCompare(key(a)))
+        .map(({ active: _a, ...job }) => ({ ...job }));
+      const kept = mine.slice(0, page.limit);
+      const last = mine.length > page.limit ? kept.at(-1) : undefined;
+      return { jobs: kept, ...(last && { next: { created_at: last.created_at, job_id: last.job_id } }) };
+    },
+    async requestCancel(jobId, now) {
+      const job = openJob(jobId);
+      if (!job) return undefined;
+      Object.assign(job, { cancel_requested: true, updated_at: now });
+      const { active: _a, ...rest } = job;
+      return { ...rest };
+    },
   };
   return { store, jobs, items };
 }
@@ -105,7 +123,16 @@ export function scriptedProvider(defaultScript: ProviderCheck[] = [{ status: 'su
   const failSubmitFor = new Set<string>();
   /** Item id -> how many of its next checks throw. */
   const failChecksFor = new Map<string, number>();
+  const cancelled: string[] = [];
   const provider: BatchProvider = {
+    async cancel(providerTaskId) {
+      cancelled.push(providerTaskId);
+      scripts.set(providerTaskId.split('_').pop()!, [
+        { status: 'cancelling' },
+        { status: 'cancelled', error: 'The batch was cancelled' },
+      ]);
+      checks.delete(providerTaskId);
+    },
     async submit(request) {
       if (failSubmitFor.has(request.itemId)) throw new Error(`submit refused for ${request.itemId}`);
       submitted.push(request);
@@ -124,5 +151,5 @@ export function scriptedProvider(defaultScript: ProviderCheck[] = [{ status: 'su
       return script[Math.min(n, script.length - 1)]!;
     },
   };
-  return { provider, scripts, submitted, checks, failSubmitFor, failChecksFor };
+  return { provider, scripts, submitted, checks, failSubmitFor, failChecksFor, cancelled };
 }

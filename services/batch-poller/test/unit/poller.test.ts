@@ -147,6 +147,7 @@ describe('pollPass', () => {
     let peak = 0;
     const slow = {
       submit: s.deps.provider.submit,
+      cancel: s.deps.provider.cancel,
       check: async (id: string) => {
         inFlight += 1;
         peak = Math.max(peak, inFlight);

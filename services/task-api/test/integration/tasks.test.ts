@@ -25,7 +25,7 @@ async function post(body: string, headers: Record<string, string> = { 'content-t
 
 async function getTask(id: string) {
   const res = await fetch(`${api()}/tasks/${id}`);
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
 }
 
 async function readTask(id: string): Promise<Task | undefined> {
@@ -114,6 +114,20 @@ describe('task-api over HTTP with the local emulators', () => {
     const read = await getTask(id);
     expect(read.status).toBe(200);
     expect(read.json).toMatchObject({ task_id: id, status: 'completed', result: { urgency: 'urgent' } });
+    expect(read.headers.get('retry-after')).toBeNull();
+  });
+
+  it('answers Retry-After on a GET of a task that is still open', async () => {
+    const res = await post(JSON.stringify({ title: 'open one', description: 'd', priority: 'low' }));
+    const done = await waitForStatus(res.json.task_id as string, 'completed');
+    // A copy held in `processing`, so the GET sees an open task however fast the worker is.
+    const open = { ...done, task_id: randomUUID(), status: 'processing' };
+    delete (open as Partial<Task>).completed_at;
+    delete (open as Partial<Task>).result;
+    await dynamo.send(new PutCommand({ TableName: TABLE, Item: open }));
+    const read = await getTask(open.task_id);
+    expect(read.json.status).toBe('processing');
+    expect(read.headers.get('retry-after')).toBe('2');
   });
 
   it('rejects 20 invalid bodies with 400 naming the field, storing and enqueuing nothing', async () => {

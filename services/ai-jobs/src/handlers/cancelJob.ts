@@ -1,0 +1,20 @@
+import { httpApi, identify, json, logger, parseCallers, uuidPathParameter } from '@offload/middleware';
+import { dynamoJobStore } from '../adapters/dynamoJobStore';
+import { callerConfig, tables } from '../config';
+import { cancelJobFor } from '../domain/manage';
+
+const config = { ...tables(), ...callerConfig() };
+const callers = parseCallers(config.API_KEYS);
+const store = dynamoJobStore(config.JOBS_TABLE_NAME);
+const clock = { now: () => new Date() };
+
+/**
+ * DELETE /jobs/{id}: 200 with the job once it is `cancelled` (it was queued); 202 while its
+ * processor stops it between LLM steps; 409 when it has already ended.
+ */
+export const handler = httpApi(async (event) => {
+  const caller = identify(callers, event.headers);
+  const outcome = await cancelJobFor(store, uuidPathParameter(event), caller, clock);
+  logger.info('Job cancel', { job_id: outcome.job.job_id, state: outcome.state });
+  return json(outcome.state === 'cancelled' ? 200 : 202, outcome.job, { 'cache-control': 'no-store' });
+});

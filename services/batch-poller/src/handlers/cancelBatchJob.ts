@@ -1,0 +1,26 @@
+import { httpApi, identify, json, logger, parseCallers, uuidPathParameter } from '@offload/middleware';
+import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { provider } from '../adapters/provider';
+import { callerConfig, tables } from '../config';
+import { jobView } from '../domain/batchJobs';
+import { cancelBatchJobFor } from '../domain/manage';
+
+const config = { ...tables(), ...callerConfig() };
+const callers = parseCallers(config.API_KEYS);
+const deps = {
+  store: dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME),
+  provider,
+  clock: { now: () => new Date() },
+  warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
+};
+
+/**
+ * DELETE /batch-jobs/{id}: 200 once the job is `cancelled` (no item was left at the provider); 202
+ * while the provider cancels its open items and the poller ends the job; 409 when it had ended.
+ */
+export const handler = httpApi(async (event) => {
+  const caller = identify(callers, event.headers);
+  const { state, job } = await cancelBatchJobFor(deps, uuidPathParameter(event), caller.userId);
+  logger.info('Batch job cancel', { job_id: job.job_id, state });
+  return json(state === 'cancelled' ? 200 : 202, jobView(job), { 'cache-control': 'no-store' });
+});

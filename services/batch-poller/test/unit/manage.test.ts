@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, ValidationError } from '@offload/errors';
+import { createBatchJobBodySchema } from '@offload/messages';
+import { newBatchJob } from '../../src/domain/batchJobs';
+import { BatchJobFinishedError, cancelBatchJobFor, listBatchJobsFor } from '../../src/domain/manage';
+import { pollPass, submitItems } from '../../src/domain/poller';
+import { memoryStore, scriptedProvider } from '../support/memory';
+
+const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 10, 0, s));
+
+async function setup() {
+  const memory = memoryStore();
+  const scripted = scriptedProvider([{ status: 'in_progress' }]);
+  const warnings: Record<string, unknown>[] = [];
+  const deps = {
+    store: memory.store,
+    provider: scripted.provider,
+    clock: { now: () => at(59) },
+    hasTime: () => true,
+    warn: (_m: string, fields: Record<string, unknown>) => warnings.push(fields),
+  };
+  const add = async (owner: string, second: number, items = 2) => {
+    const body = createBatchJobBodySchema.parse({
+      items: Array.from({ length: items }, (_, i) => ({ input: `item ${i}` })),
+    });
+    const created = newBatchJob(body, owner, randomUUID(), at(second).toISOString());
+    await memory.store.createJob(created.job, created.items);
+    return created;
+  };
+  return { ...memory, ...scripted, deps, add, warnings };
+}
+
+describe('listBatchJobsFor', () => {
+  it('pages the owner’s batch jobs newest first and never shows another owner’s', async () => {
+    const s = await setup();
+    const a1 = await s.add('alice', 1);
+    await s.add('carol', 2);
+    const a3 = await s.add('alice', 3);
+    const a4 = await s.add('alice', 4);
+    const first = await listBatchJobsFor(s.store, 'alice', { limit: 2 });
+    expect(first.batch_jobs.map((j) => j.job_id)).toEqual([a4.job.job_id, a3.job.job_id]);
+    expect(first.batch_jobs[0]).not.toHaveProperty('owner');
+    const second = await listBatchJobsFor(s.store, 'alice', { limit: 2, cursor: first.next_cursor! });
+    expect(second).toEqual({
+      batch_jobs: [expect.objectContaining({ job_id: a1.job.job_id })],
+      next_cursor: null,
+    });
+    await expect(listBatchJobsFor(s.store, 'alice', { limit: 2, cursor: '!!' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+  });
+});
+
+describe('cancelBatchJobFor', () => {
+  it('ends a job none of whose items reached the provider as cancelled at once', async () => {
+    const s = await setup();
+    const { job } = await s.add('alice', 1, 3);
+    const outcome = await cancelBatchJobFor(s.deps, job.job_id, 'alice');
+    expect(outcome.state).toBe('cancelled');
+    expect(outcome.job).toMatchObject({ status: 'cancelled', processed_items: 3, cancel_requested: true });
+    expect((await s.store.allItems(job.job_id)).every((i) => i.status === 'cancelled')).toBe(true);
+    expect(s.cancelled).toEqual([]);
+    await expect(cancelBatchJobFor(s.deps, job.job_id, 'alice')).rejects.toBeInstanceOf(
+      BatchJobFinishedError,
+    );
+  });
+
+  it('cancels submitted items at the provider; the poller then ends the job cancelled, submitting nothing new', async () => {
+    const s = await setup();
+    const { job, items } = await s.add('alice', 1, 3);
+    // Two items reach the provider; the third stays queued (a refused submit).
+    s.failSubmitFor.add('0003');
+    await submitItems(s.deps, job, items, 3);
+    s.failSubmitFor.clear();
+    const outcome = await cancelBatchJobFor(s.deps, job.job_id, 'alice');
+    expect(outcome.state).toBe('cancelling');
+    expect(outcome.job).toMatchObject({ status: 'running', cancel_requested: true });
+    expect(s.cancelled).toHaveLength(2);
+    const submittedBefore = s.submitted.length;
+    await pollPass(s.deps, { maxItemsPerJob: 50, concurrency: 5 });
+    await pollPass(s.deps, { maxItemsPerJob: 50, concurrency: 5 });
+    expect(s.submitted.length).toBe(submittedBefore);
+    expect(await s.store.getJob(job.job_id)).toMatchObject({ status: 'cancelled', processed_items: 3 });
+  });
+
+  it('treats another owner’s job like a missing one', async () => {
+    const s = await setup();
+    const { job } = await s.add('alice', 1);
+    await expect(cancelBatchJobFor(s.deps, job.job_id, 'carol')).rejects.toBeInstanceOf(NotFoundError);
+    expect((await s.store.getJob(job.job_id))?.cancel_requested).toBeUndefined();
+  });
+});
