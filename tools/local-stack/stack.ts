@@ -45,7 +45,6 @@ export interface LocalStack {
 
 /** The jobs page's port: beside the services' HTTP ports, below their Lambda ports (base + 100). */
 export const jobsPagePort = (httpBase: number) => httpBase + 90;
-export const jobsPageOrigin = (httpBase: number) => `http://localhost:${jobsPagePort(httpBase)}`;
 
 /**
  * The whole local stack: emulators (or an external endpoint), resources provisioned from each
@@ -126,12 +125,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ports,
         endpoints,
         openai,
-        // The local and test stages' `corsOrigins` param reads this: the page below calls the APIs
-        // from its own origin.
-        provisioned: {
-          ...localArnEnvironment(summary),
-          OFFLOAD_LOCAL_CORS_ORIGINS: jobsPageOrigin(httpBase),
-        },
+        provisioned: localArnEnvironment(summary),
         quiet: options.quiet,
       });
       offline.push(started);
