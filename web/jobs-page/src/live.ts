@@ -46,8 +46,12 @@ export class LiveUpdates {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: LiveOptions) {
-    if (options.websocketUrl) this.connect();
-    else options.onTransport('polling');
+    if (options.websocketUrl) {
+      options.onTransport('connecting');
+      this.connect();
+    } else {
+      options.onTransport('polling');
+    }
   }
 
   /** Follows a job until its final state; watching one already followed does nothing. */
@@ -85,8 +89,8 @@ export class LiveUpdates {
       this.fallBack();
       return;
     }
+    // Reconnect attempts stay "polling" until one opens: the page keeps polling meanwhile.
     this.socket = socket;
-    this.options.onTransport('connecting');
     socket.addEventListener('open', () => {
       if (this.socket !== socket) return;
       this.open = true;

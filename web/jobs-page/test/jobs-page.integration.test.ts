@@ -40,13 +40,11 @@ async function jobsApi(pathname: string, init: RequestInit = {}) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function openPage(): Promise<Page> {
-  const page = await context.newPage();
+async function openPage(page: Page): Promise<void> {
   await page.goto(PAGE_URL);
   await page.getByLabel('API key').fill(ALICE);
   await page.getByRole('button', { name: 'Use key' }).click();
   await page.getByRole('heading', { name: 'Jobs' }).waitFor();
-  return page;
 }
 
 /** Submits a multi-agent job through the form; the page selects it, which names its id. */
@@ -95,7 +93,7 @@ describe('jobs page', () => {
     });
     expect(existing.status).toBe(202);
 
-    const page = await openPage();
+    const page = await context.newPage();
     const frames: JobUpdated[] = [];
     page.on('websocket', (socket) =>
       socket.on('framereceived', ({ payload }) => {
@@ -103,6 +101,7 @@ describe('jobs page', () => {
         if (message.type === 'job.updated') frames.push(message as JobUpdated);
       }),
     );
+    await openPage(page);
     // Marks this document: if anything reloaded the page, the mark would be gone.
     await page.evaluate(() => ((window as unknown as { pageMark: number }).pageMark = 1));
 
@@ -152,9 +151,7 @@ describe('jobs page', () => {
         polls.push(response.headers()['retry-after'] ?? 'none');
       }
     });
-    await page.goto(PAGE_URL);
-    await page.getByLabel('API key').fill(ALICE);
-    await page.getByRole('button', { name: 'Use key' }).click();
+    await openPage(page);
     // The key is kept for the tab's session: after a reload the page uses it without asking.
     await page.reload();
     await expect(page.getByLabel('API key').inputValue()).resolves.toBe(ALICE);
