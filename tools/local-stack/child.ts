@@ -13,6 +13,7 @@ export const SERVICE_EXITED = 'SERVICE EXITED ';
 /** What `start.ts --machine` prints on its ready line. */
 export interface ReadyLine {
   urls: Record<string, string>;
+  websocketUrls: Record<string, string>;
   lambdaUrls: Record<string, string>;
   endpoints: { sqs: string; sns: string; dynamodb: string };
   openaiBaseUrl: string;

@@ -11,7 +11,7 @@ function groupOf(script: string): OfflineService {
     signal: signal as NodeJS.Signals | null,
     lastLines: [],
   }));
-  return { name: 'stand-in', url: '', lambdaUrl: '', process: child, exited };
+  return { name: 'stand-in', url: '', websocketUrl: '', lambdaUrl: '', process: child, exited };
 }
 
 const started: OfflineService[] = [];

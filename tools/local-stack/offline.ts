@@ -8,6 +8,8 @@ import type { Endpoints } from './provision';
 export interface OfflineService {
   name: string;
   url: string;
+  /** serverless offline's WebSocket server (used only by services with websocket routes). */
+  websocketUrl: string;
   /** serverless-offline's Lambda Invoke API, for invoking any function (schedules included). */
   lambdaUrl: string;
   process: ChildProcess;
@@ -114,6 +116,9 @@ export function startOffline(
       cwd: service.dir,
       env: cliEnv({
         ...functionEnv(options.endpoints, options.openai, options.provisioned),
+        // The management API (postToConnection) of this service's own WebSocket server, through
+        // the SDK's service-specific endpoint variable, as on AWS the stage's endpoint is.
+        AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: `http://127.0.0.1:${options.ports.websocket}`,
         OFFLOAD_ESBUILD_WORK_FOLDER: OFFLINE_WORK_FOLDER,
       }),
       detached: true,
@@ -149,6 +154,7 @@ export function startOffline(
   const offline: OfflineService = {
     name: service.name,
     url: `http://127.0.0.1:${options.ports.http}`,
+    websocketUrl: `ws://127.0.0.1:${options.ports.websocket}`,
     lambdaUrl: `http://127.0.0.1:${options.ports.lambda}`,
     process: child,
     exited,

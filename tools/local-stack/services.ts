@@ -7,7 +7,7 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const SERVERLESS_BIN = require.resolve('osls/bin/serverless.js');
 
 /** Fixed order so every service keeps its port from run to run; new services go after these. */
-const ORDER = ['task-api', 'ai-jobs', 'podcast-workers', 'batch-poller'];
+const ORDER = ['task-api', 'ai-jobs', 'podcast-workers', 'batch-poller', 'live-updates'];
 
 export interface ServiceDir {
   name: string;
@@ -54,6 +54,8 @@ export type CfnResources = Record<
 export interface ResolvedService {
   service: string;
   resources: CfnResources;
+  /** Which kinds of event serve its functions: `http` (HTTP API routes) and `websocket` routes. */
+  serves: { http: boolean; websocket: boolean };
 }
 
 /**
@@ -61,11 +63,22 @@ export interface ResolvedService {
  * CLI, so provisioning reads exactly what a deploy would send to CloudFormation.
  */
 export async function printService(service: ServiceDir, stage: string): Promise<ResolvedService> {
-  const config = await printConfig<{ service: string; resources?: { Resources?: CfnResources } }>(
-    service,
-    stage,
+  const config = await printConfig<{
+    service: string;
+    resources?: { Resources?: CfnResources };
+    functions?: Record<string, { events?: Record<string, unknown>[] }>;
+  }>(service, stage);
+  const events = Object.values(config.functions ?? {}).flatMap((fn) =>
+    (fn.events ?? []).flatMap((event) => Object.keys(event)),
   );
-  return { service: config.service, resources: config.resources?.Resources ?? {} };
+  return {
+    service: config.service,
+    resources: config.resources?.Resources ?? {},
+    serves: {
+      http: events.includes('httpApi') || events.includes('http'),
+      websocket: events.includes('websocket'),
+    },
+  };
 }
 
 /** `serverless print` of a service at a stage: its configuration with every variable resolved. */

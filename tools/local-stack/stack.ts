@@ -29,6 +29,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   urls: Record<string, string>;
+  /** The `ws://` URL of each service with WebSocket routes. */
+  websocketUrls: Record<string, string>;
   lambdaUrls: Record<string, string>;
   endpoints: Endpoints;
   /** The OpenAI-compatible base URL functions use: OPENAI_BASE_URL, or the local stand-in. */
@@ -107,9 +109,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       log(`OpenAI    ${openai.baseUrl}`);
     }
 
-    const summary = await unlessAborted(
-      configs.then((resolved) => provision({ services: resolved, endpoints, region, log })),
-    );
+    const resolved = await unlessAborted(configs);
+    const summary = await unlessAborted(provision({ services: resolved, endpoints, region, log }));
     log(
       `Provisioned ${Object.keys(summary.queues).length} queues, ${Object.keys(summary.topics).length} topics, ` +
         `${summary.subscriptions} subscriptions, ${summary.tables.length} tables (stage ${options.stage})`,
@@ -131,24 +132,40 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       offline.push(started);
       void started.exited.then((exit) => !stopping && reportFailure(exit));
     }
+    // A service is up once it listens where it serves: HTTP routes, else WebSocket routes, else
+    // (workers only) the Lambda Invoke API.
+    const readyPort = (i: number) => {
+      const ports = portsFor(services[i]!, httpBase);
+      const serves = resolved[i]!.serves;
+      return serves.http ? ports.http : serves.websocket ? ports.websocket : ports.lambda;
+    };
     await unlessAborted(
-      Promise.all(
-        offline.map((service, i) => waitForPort(portsFor(services[i]!, httpBase).http, service, 120_000)),
-      ),
+      Promise.all(offline.map((service, i) => waitForPort(readyPort(i), service, 120_000))),
     );
     const urls = Object.fromEntries(offline.map((service) => [service.name, service.url]));
+    const websocketUrls = Object.fromEntries(
+      offline
+        .filter((_, i) => resolved[i]!.serves.websocket)
+        .map((service) => [service.name, service.websocketUrl]),
+    );
     const lambdaUrls = Object.fromEntries(offline.map((service) => [service.name, service.lambdaUrl]));
     const pids = Object.fromEntries(offline.map((service) => [service.name, service.process.pid!]));
     if (urls['ai-jobs'] && urls['batch-poller']) {
       page = await unlessAborted(
         startJobsPage({
           port: jobsPagePort(httpBase),
-          config: { jobs_api_url: urls['ai-jobs'], batch_api_url: urls['batch-poller'] },
+          config: {
+            jobs_api_url: urls['ai-jobs'],
+            batch_api_url: urls['batch-poller'],
+            // Without the live-updates service the page polls.
+            ...(websocketUrls['live-updates'] && { websocket_url: websocketUrls['live-updates'] }),
+          },
         }),
       );
     }
     return {
       urls,
+      websocketUrls,
       lambdaUrls,
       endpoints,
       openaiBaseUrl: openai.baseUrl,

@@ -158,6 +158,29 @@ describe('iam-wildcards', () => {
     expect(iamWildcards.check(withStatements(decryptStatement(parameter)), context)).toHaveLength(1);
   });
 
+  it('accepts ManageConnections on @connections/* of one WebSocket API of the template only', () => {
+    const manage = (resource: string) => ({
+      Effect: 'Allow',
+      Action: ['execute-api:ManageConnections'],
+      Resource: sub(resource),
+    });
+    const withApi = (statement: Record<string, unknown>) =>
+      template({ WebsocketsApi: { Type: 'AWS::ApiGatewayV2::Api' }, WorkerRole: role([statement]) });
+    const arn = 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebsocketsApi}';
+    expect(iamWildcards.check(withApi(manage(`${arn}/dev/POST/@connections/*`)), context)).toEqual([]);
+    expect(iamWildcards.check(withApi(manage(`${arn}/*/POST/@connections/*`)), context)).not.toEqual([]);
+    expect(iamWildcards.check(withApi(manage(`${arn}/dev/*`)), context)).not.toEqual([]);
+    expect(
+      iamWildcards.check(
+        withApi({ ...manage(`${arn}/dev/POST/@connections/*`), Action: 'execute-api:*' }),
+        context,
+      ),
+    ).not.toEqual([]);
+    expect(iamWildcards.check(withStatements(manage(`${arn}/dev/POST/@connections/*`)), context)).not.toEqual(
+      [],
+    );
+  });
+
   it('ignores Deny statements (a wildcard there only narrows access)', () => {
     const denyInsecure = { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: '*' };
     expect(iamWildcards.check(withStatements(denyInsecure), context)).toEqual([]);

@@ -249,6 +249,24 @@ export const WILDCARD_ALLOW_LIST: AllowListEntry[] = [
     },
   },
   {
+    id: 'websocket-connections',
+    justification:
+      'API Gateway assigns WebSocket connection ids at run time, so postToConnection cannot name ' +
+      'them in advance: the wildcard is only the connection id, after `@connections/`, on one ' +
+      'WebSocket API of this template, one stage and one method; the action is ManageConnections alone.',
+    matches(statement, template) {
+      const apis = new Set(resourcesOfType(template, 'AWS::ApiGatewayV2::Api').map(([id]) => id));
+      return (
+        onlyActions(statement, ['execute-api:ManageConnections']) &&
+        resourcesOf(statement).every((arn) => {
+          const match =
+            /:execute-api:[^*]*:\$\{([A-Za-z0-9]+)\}\/[^*/]+\/(POST|GET|DELETE)\/@connections\/\*$/.exec(arn);
+          return match !== null && apis.has(match[1]!);
+        })
+      );
+    },
+  },
+  {
     id: 'xray-trace-writes',
     justification:
       'X-Ray has no resource-level permissions: PutTraceSegments and PutTelemetryRecords only take ' +

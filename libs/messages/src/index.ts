@@ -7,3 +7,4 @@ export * from './job';
 export * from './podcast';
 export * from './batch';
 export * from './cursor';
+export * from './events';

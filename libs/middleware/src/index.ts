@@ -14,3 +14,4 @@ export {
   type RecordHandler,
   type RecordLog,
 } from './sqs';
+export { websocketRoute, type WebSocketEvent, type WebSocketResult } from './websocket';

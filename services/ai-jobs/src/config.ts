@@ -23,3 +23,6 @@ export const recorderConfig = () =>
   readConfig({ RESPONSE_DLQ_NAME: env.name(), MAX_RECEIVE_COUNT: env.int(3) });
 
 export const sweeperConfig = () => readConfig({ STALE_AFTER_SECONDS: env.int(10_800) });
+
+/** The stage's live-update events topic (every producer of job.updated). */
+export const eventsConfig = () => readConfig({ EVENTS_TOPIC_ARN: env.name() });

@@ -27,3 +27,6 @@ export const pollerConfig = () =>
     // No new provider call starts with less than this left: a call with its retries must finish.
     SAFETY_MARGIN_MS: env.int(15_000),
   });
+
+/** The stage's live-update events topic (batch_job.updated, batch_item.completed). */
+export const eventsConfig = () => readConfig({ EVENTS_TOPIC_ARN: env.name() });

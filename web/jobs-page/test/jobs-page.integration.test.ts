@@ -44,7 +44,7 @@ async function openPage(page: Page): Promise<void> {
   await page.goto(PAGE_URL);
   await page.getByLabel('API key').fill(ALICE);
   await page.getByRole('button', { name: 'Use key' }).click();
-  await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+  await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
 }
 
 /** Submits a multi-agent job through the form; the page selects it, which names its id. */

@@ -46,6 +46,8 @@ export default async function globalSetup(): Promise<void> {
 
   const envName = (service: string) => service.toUpperCase().replace(/-/g, '_');
   for (const [service, url] of Object.entries(ready.urls)) process.env[`${envName(service)}_URL`] = url;
+  for (const [service, url] of Object.entries(ready.websocketUrls))
+    process.env[`${envName(service)}_WS_URL`] = url;
   for (const [service, url] of Object.entries(ready.lambdaUrls))
     process.env[`${envName(service)}_LAMBDA_URL`] = url;
   Object.assign(process.env, {

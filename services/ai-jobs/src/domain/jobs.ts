@@ -7,6 +7,8 @@ import {
   type JobRequested,
   type JobResult,
   type JobStatus,
+  type LiveEvent,
+  jobUpdated,
 } from '@offload/messages';
 import type { Caller } from '@offload/middleware';
 import { priorityOf } from './callers';
@@ -83,6 +85,13 @@ export interface ResultSender {
 export interface Clock {
   now(): Date;
 }
+
+/** Where live-update events go; publishing never throws (see the events publisher). */
+export interface EventSink {
+  publish(event: LiveEvent): Promise<void>;
+}
+
+const NO_EVENTS: EventSink = { publish: async () => undefined };
 
 export class IdempotencyKeyReusedError extends HttpError {
   constructor() {
@@ -259,18 +268,27 @@ export type ProcessOutcome = 'sent' | 'already-finished' | 'cancelled';
  * the message goes on to the DLQ.
  */
 export async function processJob(
-  deps: { store: JobStore; llm: Llm; results: ResultSender; clock: Clock },
+  deps: { store: JobStore; llm: Llm; results: ResultSender; clock: Clock; events?: EventSink },
   message: JobRequested,
   attempt: { isLast: boolean; budgetMs?: number },
 ): Promise<ProcessOutcome> {
   const { job_id: jobId, job } = message.data;
+  const events = deps.events ?? NO_EVENTS;
   const started = await deps.store.start(jobId, deps.clock.now().toISOString());
   if (!started) {
     if (!(await deps.store.get(jobId))) throw new JobNotFoundError(`Job ${jobId} has no record`);
     return 'already-finished';
   }
+  const source = 'ai-jobs.processor';
+  let current = started;
+  await events.publish(jobUpdated(current, source));
   const cancel = async (): Promise<ProcessOutcome> => {
-    await deps.store.finishCancelled(jobId, deps.clock.now().toISOString());
+    const now = deps.clock.now().toISOString();
+    if (await deps.store.finishCancelled(jobId, now)) {
+      await events.publish(
+        jobUpdated({ ...current, status: 'cancelled', updated_at: now, cancel_requested: true }, source),
+      );
+    }
     return 'cancelled';
   };
   // Cancelled while queued for a retry: end it without another LLM call.
@@ -290,7 +308,10 @@ export async function processJob(
   try {
     result = await withinBudget(
       runJob(job, deps.llm, async (progress) => {
-        await deps.store.progress(jobId, progress, deps.clock.now().toISOString());
+        const now = deps.clock.now().toISOString();
+        await deps.store.progress(jobId, progress, now);
+        current = { ...current, progress, updated_at: now };
+        await events.publish(jobUpdated(current, source));
         // Between LLM steps: a cancelled job makes no further call.
         if (progress < 1 && (await deps.store.cancelRequested(jobId))) {
           throw new JobCancelledError(`Job ${jobId} was cancelled by its owner`);
@@ -322,10 +343,21 @@ export async function processJob(
  * Writes a job's final state once; a redelivered or late result never overwrites it. A job whose
  * owner asked to cancel it while its last step ran ends `cancelled`, as its DELETE promised.
  */
-export async function recordResult(store: JobStore, message: JobResult, clock: Clock): Promise<boolean> {
+export async function recordResult(
+  store: JobStore,
+  message: JobResult,
+  clock: Clock,
+  events: EventSink = NO_EVENTS,
+): Promise<boolean> {
   const now = clock.now().toISOString();
-  if (await store.finish(message.data, now)) return true;
-  return store.finishCancelled(message.data.job_id, now);
+  const written =
+    (await store.finish(message.data, now)) || (await store.finishCancelled(message.data.job_id, now));
+  if (written) {
+    // The final state as stored (status, error, progress): subscribers always get it.
+    const job = await store.get(message.data.job_id);
+    if (job) await events.publish(jobUpdated(job, 'ai-jobs.recorder'));
+  }
+  return written;
 }
 
 export const STALE_JOB_ERROR =
@@ -338,7 +370,7 @@ export const STALE_JOB_ERROR =
  * wrote anything meanwhile is left alone.
  */
 export async function sweepStaleJobs(
-  deps: { store: JobStore; clock: Clock },
+  deps: { store: JobStore; clock: Clock; events?: EventSink },
   staleAfterMs: number,
 ): Promise<{ found: number; failed: number }> {
   const now = deps.clock.now();
@@ -346,7 +378,16 @@ export async function sweepStaleJobs(
   const stale = await deps.store.staleProcessing(cutoff);
   let failed = 0;
   for (const job of stale) {
-    if (await deps.store.failStale(job, STALE_JOB_ERROR, now.toISOString())) failed += 1;
+    if (await deps.store.failStale(job, STALE_JOB_ERROR, now.toISOString())) {
+      failed += 1;
+      const ended = {
+        ...job,
+        status: 'failed' as const,
+        error: STALE_JOB_ERROR,
+        updated_at: now.toISOString(),
+      };
+      await (deps.events ?? NO_EVENTS).publish(jobUpdated(ended, 'ai-jobs.sweeper'));
+    }
   }
   return { found: stale.length, failed };
 }

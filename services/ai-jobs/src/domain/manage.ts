@@ -1,7 +1,7 @@
 import { HttpError, NotFoundError, ValidationError } from '@offload/errors';
-import { decodeCursor, encodeCursor, type ListJobsQuery } from '@offload/messages';
+import { decodeCursor, encodeCursor, jobUpdated, type ListJobsQuery } from '@offload/messages';
 import type { Caller } from '@offload/middleware';
-import { isTerminal, jobView, type Clock, type JobStore, type JobView } from './jobs';
+import { isTerminal, jobView, type Clock, type EventSink, type JobStore, type JobView } from './jobs';
 
 /** DELETE of a job that already ended: nothing left to cancel. */
 export class JobFinishedError extends HttpError {
@@ -50,6 +50,7 @@ export async function cancelJobFor(
   jobId: string,
   caller: Caller,
   clock: Clock,
+  events?: EventSink,
 ): Promise<CancelOutcome> {
   for (let round = 0; round < CANCEL_ROUNDS; round++) {
     const job = await store.get(jobId);
@@ -58,10 +59,16 @@ export async function cancelJobFor(
     const now = clock.now().toISOString();
     if (job.status === 'queued') {
       const cancelled = await store.cancelQueued(jobId, now);
-      if (cancelled) return { state: 'cancelled', job: jobView(cancelled) };
+      if (cancelled) {
+        await events?.publish(jobUpdated(cancelled, 'ai-jobs.cancel'));
+        return { state: 'cancelled', job: jobView(cancelled) };
+      }
     } else {
       const flagged = await store.requestCancel(jobId, now);
-      if (flagged) return { state: 'cancelling', job: jobView(flagged) };
+      if (flagged) {
+        await events?.publish(jobUpdated(flagged, 'ai-jobs.cancel'));
+        return { state: 'cancelling', job: jobView(flagged) };
+      }
     }
   }
   throw new HttpError(409, 'conflict', `Job ${jobId} kept changing while being cancelled; try again`);

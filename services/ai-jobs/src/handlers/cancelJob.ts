@@ -1,12 +1,14 @@
 import { httpApi, identify, json, logger, parseCallers, uuidPathParameter } from '@offload/middleware';
+import { eventPublisher } from '@offload/middleware/events';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
-import { callerConfig, tables } from '../config';
+import { callerConfig, eventsConfig, tables } from '../config';
 import { cancelJobFor } from '../domain/manage';
 
-const config = { ...tables(), ...callerConfig() };
+const config = { ...tables(), ...callerConfig(), ...eventsConfig() };
 const callers = parseCallers(config.API_KEYS);
 const store = dynamoJobStore(config.JOBS_TABLE_NAME);
 const clock = { now: () => new Date() };
+const events = eventPublisher(config.EVENTS_TOPIC_ARN);
 
 /**
  * DELETE /jobs/{id}: 200 with the job once it is `cancelled` (it was queued); 202 while its
@@ -14,7 +16,7 @@ const clock = { now: () => new Date() };
  */
 export const handler = httpApi(async (event) => {
   const caller = identify(callers, event.headers);
-  const outcome = await cancelJobFor(store, uuidPathParameter(event), caller, clock);
+  const outcome = await cancelJobFor(store, uuidPathParameter(event), caller, clock, events);
   logger.info('Job cancel', { job_id: outcome.job.job_id, state: outcome.state });
   return json(outcome.state === 'cancelled' ? 200 : 202, outcome.job, { 'cache-control': 'no-store' });
 });

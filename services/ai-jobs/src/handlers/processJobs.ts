@@ -1,12 +1,13 @@
 import { openaiLlm } from '@offload/llm';
 import { jobRequested } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
+import { eventPublisher } from '@offload/middleware/events';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { sqsResultSender } from '../adapters/sqsResultSender';
-import { tables, workerConfig } from '../config';
+import { eventsConfig, tables, workerConfig } from '../config';
 import { jobBudgetMs, processJob } from '../domain/jobs';
 
-const config = { ...tables(), ...workerConfig() };
+const config = { ...tables(), ...workerConfig(), ...eventsConfig() };
 const deps = {
   store: dynamoJobStore(config.JOBS_TABLE_NAME),
   llm: openaiLlm({
@@ -16,6 +17,7 @@ const deps = {
   }),
   results: sqsResultSender(config.RESPONSE_QUEUE_NAME),
   clock: { now: () => new Date() },
+  events: eventPublisher(config.EVENTS_TOPIC_ARN),
 };
 
 /** Request-queue worker (normal and high-priority queues): runs each job, sends its result. */

@@ -1,10 +1,15 @@
 import { logger, recordCounts, scheduled } from '@offload/middleware';
+import { eventPublisher } from '@offload/middleware/events';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
-import { sweeperConfig, tables } from '../config';
+import { eventsConfig, sweeperConfig, tables } from '../config';
 import { sweepStaleJobs } from '../domain/jobs';
 
-const config = { ...tables(), ...sweeperConfig() };
-const deps = { store: dynamoJobStore(config.JOBS_TABLE_NAME), clock: { now: () => new Date() } };
+const config = { ...tables(), ...sweeperConfig(), ...eventsConfig() };
+const deps = {
+  store: dynamoJobStore(config.JOBS_TABLE_NAME),
+  clock: { now: () => new Date() },
+  events: eventPublisher(config.EVENTS_TOPIC_ARN),
+};
 
 /** On its schedule: fails the jobs whose processor died on every attempt without a result. */
 export const handler = scheduled(async () => {

@@ -1,5 +1,12 @@
 import { NotFoundError, ValidationError } from '@offload/errors';
-import { createJobBodySchema, DEFAULT_ROUNDS, type Job, type JobRequested } from '@offload/messages';
+import {
+  createJobBodySchema,
+  DEFAULT_ROUNDS,
+  liveEvent,
+  type Job,
+  type JobRequested,
+  type LiveEvent,
+} from '@offload/messages';
 import type { ChatMessage } from '@offload/llm';
 import { processJob, recordResult } from '../../src/domain/jobs';
 import { cancelJobFor, JobFinishedError, listJobsFor } from '../../src/domain/manage';
@@ -171,5 +178,57 @@ describe('a cancel while the job runs', () => {
       await processJob({ store, llm, results: new MemoryResults(), clock }, message, { isLast: false }),
     ).toBe('cancelled');
     expect(llm.calls).toHaveLength(0);
+  });
+});
+
+describe('job.updated events', () => {
+  const events = () => {
+    const published: LiveEvent[] = [];
+    return { published, publish: async (event: LiveEvent) => void published.push(event) };
+  };
+  const message: JobRequested = {
+    version: '1',
+    type: 'job.requested',
+    id: id(1),
+    data: {
+      job_id: id(1),
+      job: { type: 'discussion', config: { topic: 't', agents: 2, rounds: 1 } },
+      priority: 'normal',
+    },
+    metadata: { source: 'test' },
+  };
+
+  it('go out at the start and after each step, and the recorder publishes the final state', async () => {
+    const store = await storeWith(job(1));
+    const sink = events();
+    const results = new MemoryResults();
+    await processJob({ store, llm: new ScriptedLlm(), results, clock, events: sink }, message, {
+      isLast: false,
+    });
+    expect(sink.published.map((e) => liveEvent.parse(e).data)).toEqual([
+      expect.objectContaining({ job_id: id(1), owner: 'alice', status: 'processing', progress: 0 }),
+      expect.objectContaining({ status: 'processing', progress: 1 / 3 }),
+      expect.objectContaining({ status: 'processing', progress: 2 / 3 }),
+      expect.objectContaining({ status: 'processing', progress: 1 }),
+    ]);
+    await recordResult(store, results.sent[0]!, clock, sink);
+    expect(sink.published.at(-1)).toMatchObject({
+      type: 'job.updated',
+      data: { status: 'succeeded', progress: 1 },
+    });
+    // A redelivered result writes nothing and publishes nothing.
+    await recordResult(store, results.sent[0]!, clock, sink);
+    expect(sink.published).toHaveLength(5);
+  });
+
+  it('go out for a cancel, queued or processing', async () => {
+    const store = await storeWith(job(1), job(2, 'alice', 'processing'));
+    const sink = events();
+    await cancelJobFor(store, id(1), alice, clock, sink);
+    await cancelJobFor(store, id(2), alice, clock, sink);
+    expect(sink.published.map((e) => e.data)).toEqual([
+      expect.objectContaining({ job_id: id(1), status: 'cancelled' }),
+      expect.objectContaining({ job_id: id(2), status: 'processing', cancel_requested: true }),
+    ]);
   });
 });

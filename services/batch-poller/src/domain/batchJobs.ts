@@ -6,7 +6,15 @@ import {
   type BatchJob,
   type BatchJobStatus,
   type CreateBatchJobBody,
+  type LiveEvent,
 } from '@offload/messages';
+
+/** Where live-update events go; publishing never throws (see the events publisher). */
+export interface EventSink {
+  publish(event: LiveEvent): Promise<void>;
+}
+
+export const NO_EVENTS: EventSink = { publish: async () => undefined };
 
 /** What the provider says about one submitted item. */
 export type ProviderCheck =

@@ -1,5 +1,7 @@
 import { describeError, HttpError, ValidationError } from '@offload/errors';
 import {
+  batchItemCompleted,
+  batchJobUpdated,
   decodeCursor,
   encodeCursor,
   isOpenBatchJobStatus,
@@ -14,6 +16,7 @@ import {
   resolution,
   type BatchProvider,
   type BatchStore,
+  type EventSink,
 } from './batchJobs';
 
 /** DELETE of a batch job that already ended: nothing left to cancel. */
@@ -28,6 +31,7 @@ export class BatchJobFinishedError extends HttpError {
 }
 
 const CURSOR_FIELDS = ['created_at', 'job_id'] as const;
+const SOURCE = 'batch-poller.cancel';
 
 /** GET /batch-jobs: the owner's batch jobs newest first, a page at a time. */
 export async function listBatchJobsFor(
@@ -57,6 +61,7 @@ export interface CancelDeps {
   provider: BatchProvider;
   clock: { now(): Date };
   warn(message: string, fields: Record<string, unknown>): void;
+  events?: EventSink;
 }
 
 /**
@@ -84,8 +89,12 @@ export async function cancelBatchJobFor(
       .filter((item) => !isTerminalItemStatus(item.status))
       .map(async (item) => {
         if (!item.provider_task_id) {
-          if (await deps.store.finishItem(item, CANCELLED_ITEM, now())) {
-            await deps.store.countFinished(jobId, CANCELLED_ITEM.status, now());
+          const at = now();
+          if (await deps.store.finishItem(item, CANCELLED_ITEM, at)) {
+            await deps.store.countFinished(jobId, CANCELLED_ITEM.status, at);
+            await deps.events?.publish(
+              batchItemCompleted(owner, { ...item, status: 'cancelled' }, CANCELLED_ITEM, at, SOURCE),
+            );
           }
           return;
         }
@@ -108,5 +117,6 @@ export async function cancelBatchJobFor(
   if (outcome) await deps.store.resolveJob(jobId, outcome.status, outcome.totals, now());
   // Read back: the poller may have resolved it meanwhile.
   const latest = (await deps.store.getJob(jobId)) ?? flagged;
+  await deps.events?.publish(batchJobUpdated(latest, SOURCE));
   return { state: latest.status === 'cancelled' ? 'cancelled' : 'cancelling', job: latest };
 }

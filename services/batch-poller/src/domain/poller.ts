@@ -1,14 +1,23 @@
 import pLimit from 'p-limit';
 import { describeError, TooManyRequestsError } from '@offload/errors';
-import type { BatchItem, BatchJob, CreateBatchJobBody } from '@offload/messages';
+import {
+  batchItemCompleted,
+  batchJobUpdated,
+  type BatchItem,
+  type BatchJob,
+  type CreateBatchJobBody,
+} from '@offload/messages';
 import {
   CANCELLED_ITEM,
+  NO_EVENTS,
   isFinalCheck,
   newBatchJob,
   requestFor,
   resolution,
   type BatchProvider,
   type BatchStore,
+  type EventSink,
+  type ItemOutcome,
 } from './batchJobs';
 
 export interface PollStats {
@@ -28,6 +37,8 @@ export interface PollDeps {
   /** False once there is no longer time to start a provider call and record its answer. */
   hasTime(): boolean;
   warn(message: string, fields: Record<string, unknown>): void;
+  /** batch_item.completed per item that ends, batch_job.updated per job whose aggregates moved. */
+  events?: EventSink;
 }
 
 export interface PollOptions {
@@ -61,6 +72,20 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
   const stats = emptyStats();
   const limit = pLimit(options.concurrency);
   const now = () => deps.clock.now().toISOString();
+  const events = deps.events ?? NO_EVENTS;
+  // Jobs whose stored state this pass changed: each gets one batch_job.updated at its end.
+  const changed = new Set<string>();
+
+  async function finished(job: BatchJob, item: BatchItem, outcome: ItemOutcome): Promise<void> {
+    const at = now();
+    if (!(await deps.store.finishItem(item, outcome, at))) return;
+    await deps.store.countFinished(job.job_id, outcome.status, at);
+    stats.itemsUpdated += 1;
+    changed.add(job.job_id);
+    await events.publish(
+      batchItemCompleted(job.owner, { ...item, status: outcome.status }, outcome, at, 'batch-poller.poller'),
+    );
+  }
 
   async function pollItem(job: BatchJob, item: BatchItem): Promise<ItemResult> {
     if (!deps.hasTime()) return 'deferred';
@@ -68,10 +93,7 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
     try {
       if (!item.provider_task_id && job.cancel_requested) {
         // Never handed to the provider and now cancelled: nothing to submit.
-        if (await deps.store.finishItem(item, CANCELLED_ITEM, now())) {
-          await deps.store.countFinished(job.job_id, CANCELLED_ITEM.status, now());
-          stats.itemsUpdated += 1;
-        }
+        await finished(job, item, CANCELLED_ITEM);
         return 'finished';
       }
       if (!item.provider_task_id) {
@@ -80,15 +102,13 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
         if (await deps.store.markSubmitted(item, providerTaskId, now())) {
           await deps.store.countSubmitted(job.job_id, 1, now());
           stats.itemsUpdated += 1;
+          changed.add(job.job_id);
         }
         return 'open';
       }
       const check = await deps.provider.check(item.provider_task_id);
       if (isFinalCheck(check)) {
-        if (await deps.store.finishItem(item, check, now())) {
-          await deps.store.countFinished(job.job_id, check.status, now());
-          stats.itemsUpdated += 1;
-        }
+        await finished(job, item, check);
         return 'finished';
       }
       if (check.status !== item.status) {
@@ -115,12 +135,17 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
     // Only look for a resolution when this pass saw the job's last open items finish.
     const sawAll = items.length < options.maxItemsPerJob;
     if (sawAll && results.every((r) => r === 'finished')) await resolve(job);
+    if (changed.has(job.job_id)) {
+      const latest = await deps.store.getJob(job.job_id);
+      if (latest) await events.publish(batchJobUpdated(latest, 'batch-poller.poller'));
+    }
   }
 
   async function resolve(job: BatchJob): Promise<void> {
     const outcome = resolution(job, await deps.store.allItems(job.job_id));
     if (outcome && (await deps.store.resolveJob(job.job_id, outcome.status, outcome.totals, now()))) {
       stats.jobsResolved += 1;
+      changed.add(job.job_id);
     }
   }
 

@@ -1,17 +1,19 @@
 import { httpApi, identify, json, logger, parseCallers, uuidPathParameter } from '@offload/middleware';
+import { eventPublisher } from '@offload/middleware/events';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { provider } from '../adapters/provider';
-import { callerConfig, tables } from '../config';
+import { callerConfig, eventsConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
 import { cancelBatchJobFor } from '../domain/manage';
 
-const config = { ...tables(), ...callerConfig() };
+const config = { ...tables(), ...callerConfig(), ...eventsConfig() };
 const callers = parseCallers(config.API_KEYS);
 const deps = {
   store: dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME),
   provider,
   clock: { now: () => new Date() },
   warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
+  events: eventPublisher(config.EVENTS_TOPIC_ARN),
 };
 
 /**

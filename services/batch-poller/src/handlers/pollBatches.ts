@@ -1,10 +1,12 @@
 import { logger, recordCounts, scheduled } from '@offload/middleware';
+import { eventPublisher } from '@offload/middleware/events';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { provider, takeBackoffs } from '../adapters/provider';
-import { pollerConfig, tables } from '../config';
+import { eventsConfig, pollerConfig, tables } from '../config';
 import { pollRun } from '../domain/poller';
 
-const config = { ...tables(), ...pollerConfig() };
+const config = { ...tables(), ...pollerConfig(), ...eventsConfig() };
+const events = eventPublisher(config.EVENTS_TOPIC_ARN);
 const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
 const options = {
   maxItemsPerJob: config.MAX_ITEMS_PER_JOB,
@@ -28,6 +30,7 @@ export const handler = scheduled(async (_event, context) => {
       hasTime: () => context.getRemainingTimeInMillis() > config.SAFETY_MARGIN_MS,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       warn: (message, fields) => logger.warn(message, fields),
+      events,
     },
     options,
   );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '@offload/errors';
-import { createBatchJobBodySchema } from '@offload/messages';
+import { createBatchJobBodySchema, liveEvent, type LiveEvent } from '@offload/messages';
 import { newBatchJob } from '../../src/domain/batchJobs';
 import { BatchJobFinishedError, cancelBatchJobFor, listBatchJobsFor } from '../../src/domain/manage';
 import { pollPass, submitItems } from '../../src/domain/poller';
@@ -88,5 +88,56 @@ describe('cancelBatchJobFor', () => {
     const { job } = await s.add('alice', 1);
     await expect(cancelBatchJobFor(s.deps, job.job_id, 'carol')).rejects.toBeInstanceOf(NotFoundError);
     expect((await s.store.getJob(job.job_id))?.cancel_requested).toBeUndefined();
+  });
+});
+
+describe('batch events', () => {
+  it('the poller publishes each finished item with its result and the job’s aggregates once per pass', async () => {
+    const s = await setup();
+    const { job, items } = await s.add('alice', 1, 2);
+    await submitItems(s.deps, job, items, 2);
+    s.scripts.set('0001', [{ status: 'succeeded', result: 'first answer' }]);
+    s.scripts.set('0002', [{ status: 'failed', error: 'no luck' }]);
+    const published: LiveEvent[] = [];
+    await pollPass(
+      { ...s.deps, events: { publish: async (e) => void published.push(liveEvent.parse(e)) } },
+      { maxItemsPerJob: 50, concurrency: 5 },
+    );
+    const itemEvents = published.filter((e) => e.type === 'batch_item.completed').map((e) => e.data);
+    expect(itemEvents).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          batch_job_id: job.job_id,
+          item_id: '0001',
+          status: 'succeeded',
+          result: 'first answer',
+        }),
+        expect.objectContaining({ item_id: '0002', status: 'failed', error: 'no luck' }),
+      ]),
+    );
+    const jobEvents = published.filter((e) => e.type === 'batch_job.updated');
+    expect(jobEvents).toHaveLength(1);
+    expect(jobEvents[0]!.data).toMatchObject({
+      batch_job_id: job.job_id,
+      owner: 'alice',
+      status: 'completed',
+      counts: { total: 2, submitted: 2, processed: 2, succeeded: 1, failed: 1 },
+    });
+  });
+
+  it('a cancel publishes the items it ended and the job’s final state', async () => {
+    const s = await setup();
+    const { job } = await s.add('alice', 1, 2);
+    const published: LiveEvent[] = [];
+    await cancelBatchJobFor(
+      { ...s.deps, events: { publish: async (e) => void published.push(e) } },
+      job.job_id,
+      'alice',
+    );
+    expect(published.map((e) => [e.type, e.data.status])).toEqual([
+      ['batch_item.completed', 'cancelled'],
+      ['batch_item.completed', 'cancelled'],
+      ['batch_job.updated', 'cancelled'],
+    ]);
   });
 });
