@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { openaiBatchProvider } from '../services/batch-poller/src/adapters/openaiBatchProvider';
 import { newBatchJob } from '../services/batch-poller/src/domain/batchJobs';
-import { pollPass, submitItems } from '../services/batch-poller/src/domain/poller';
+import { pollPass } from '../services/batch-poller/src/domain/poller';
+import { submitItems } from '../services/batch-poller/src/domain/submit';
 import { memoryStore } from '../services/batch-poller/test/support/memory';
 import { startOpenAIStub } from '../tools/openai-stub/server';
 import { rowFromSamples, type RowGroup } from './types';
@@ -37,15 +38,17 @@ export const run: RowGroup = async ({ quick, log }) => {
       provider,
       clock: { now: () => new Date() },
       hasTime: () => true,
+      newToken: randomUUID,
       warn: (message: string) => log(`warning: ${message}`),
     };
+    const options = { claimStaleMs: 120_000, defaultMaxTokens: 256 };
     const jobs = quick ? 4 : 40;
     log(`batch-poller: submitting ${jobs * ITEMS_PER_JOB} items to the stand-in`);
     for (let j = 0; j < jobs; j++) {
       const body = { items: Array.from({ length: ITEMS_PER_JOB }, (_, i) => ({ input: `item ${j}.${i}` })) };
-      const { job, items } = newBatchJob(body, 'bench', randomUUID(), new Date().toISOString());
+      const { job, items } = newBatchJob(body, 'bench', randomUUID(), new Date().toISOString(), 256);
       await store.createJob(job, items);
-      await submitItems(deps, job, items, CONCURRENCY);
+      await submitItems(deps, options, job, items, CONCURRENCY);
     }
 
     await fetch(new URL('/_stub/config', stub.url), {
@@ -57,7 +60,12 @@ export const run: RowGroup = async ({ quick, log }) => {
     const rounds = quick ? 2 : 5;
     for (let round = 0; round <= rounds; round++) {
       const started = performance.now();
-      const stats = await pollPass(deps, { maxItemsPerJob: ITEMS_PER_JOB, concurrency: CONCURRENCY });
+      const stats = await pollPass(deps, {
+        ...options,
+        maxItemsPerJob: ITEMS_PER_JOB,
+        concurrency: CONCURRENCY,
+        cleanupsPerPass: 0,
+      });
       const seconds = (performance.now() - started) / 1000;
       if (stats.errors > 0) throw new Error(`${stats.errors} provider calls failed during the pass`);
       // The first pass warms connections and the JIT; it is not counted.

@@ -42,7 +42,7 @@ export interface StackChild {
 export async function spawnLocalStack(
   args: string[],
   log: Writable,
-  { timeoutMs = 180_000 } = {},
+  { timeoutMs = 300_000 } = {},
 ): Promise<StackChild> {
   const child = spawn(
     process.execPath,

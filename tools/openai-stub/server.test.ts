@@ -388,3 +388,83 @@ describe('OpenAI stand-in: control API', () => {
     expect((await pollUntilDone(fresh.id)).batch.status).toBe('completed');
   });
 });
+
+describe('OpenAI stand-in: answer rules', () => {
+  afterEach(async () => {
+    await control('/_stub/answers', 'DELETE');
+  });
+
+  it('counts the chat completions a rule matches and answers with the length it asks for', async () => {
+    await control('/_stub/answers', 'POST', { match: 'count-me' });
+    await control('/_stub/answers', 'POST', { match: 'make-it-big', contentChars: 5000 });
+    const ask = (content: string) =>
+      client.chat.completions.create({ model: 'stub', messages: [{ role: 'user', content }] });
+
+    await ask('please count-me');
+    await ask('count-me again');
+    await ask('not matched');
+    const big = await ask('make-it-big now');
+
+    expect(big.choices[0]?.message.content).toHaveLength(5000);
+    const stats = (await control('/_stub/stats', 'GET')) as { answers: { match: string; calls: number }[] };
+    expect(stats.answers).toEqual([
+      { match: 'count-me', calls: 2 },
+      { match: 'make-it-big', calls: 1 },
+    ]);
+  });
+});
+
+describe('OpenAI stand-in: Idempotency-Key on file and batch creation', () => {
+  const stats = async () => (await control('/_stub/stats', 'GET')) as Record<string, number>;
+  const keyed = (key: string) => ({ headers: { 'Idempotency-Key': key } });
+
+  it('answers the first file and batch again for a repeated key, creating nothing new', async () => {
+    const before = await stats();
+    const jsonl = `${JSON.stringify(requestLine('a', 'same key'))}\n`;
+    const upload = async () =>
+      client.files.create(
+        { file: await toFile(Buffer.from(jsonl), 'in.jsonl'), purpose: 'batch' },
+        keyed('k-file-1'),
+      );
+    const [first, again] = [await upload(), await upload()];
+    expect(again.id).toBe(first.id);
+    const create = () =>
+      client.batches.create(
+        { input_file_id: first.id, endpoint: '/v1/chat/completions', completion_window: '24h' },
+        keyed('k-batch-1'),
+      );
+    const [batch, replayed] = await Promise.all([create(), create()]);
+    expect(replayed.id).toBe(batch.id);
+    const after = await stats();
+    expect(after.filesCreated! - before.filesCreated!).toBe(1);
+    expect(after.batchesCreated! - before.batchesCreated!).toBe(1);
+    expect(after.idempotentReplays! - before.idempotentReplays!).toBe(2);
+  });
+
+  it('creates a new object for a new key or no key, and keeps no key for a refused request', async () => {
+    const file = await upload([requestLine('a', 'keys')]);
+    const params = {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    } as const;
+    const one = await client.batches.create(params, keyed('k-batch-2'));
+    const two = await client.batches.create(params, keyed('k-batch-3'));
+    const three = await client.batches.create(params);
+    expect(new Set([one.id, two.id, three.id]).size).toBe(3);
+
+    const bad = { ...params, input_file_id: 'file-missing' };
+    await expect(client.batches.create(bad, keyed('k-batch-4'))).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    );
+    expect((await client.batches.create(params, keyed('k-batch-4'))).input_file_id).toBe(file.id);
+  });
+
+  it('counts deleted files and forgets them', async () => {
+    const before = await stats();
+    const file = await upload([requestLine('a', 'delete me')]);
+    expect(await client.files.delete(file.id)).toMatchObject({ id: file.id, deleted: true });
+    await expect(client.files.delete(file.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    expect((await stats()).filesDeleted! - before.filesDeleted!).toBe(1);
+  });
+});

@@ -24,9 +24,17 @@ import type { AddressInfo } from 'node:net';
  *   the SDK backs off on its own), batchPhasesMs {validatingMs?, inProgressMs?, finalizingMs?}.
  * - POST /_stub/batch-outcomes {match, outcome: 'failed' | 'expired' | 'item_error'}: a batch created
  *   later whose input file contains `match` ends that way; DELETE /_stub/batch-outcomes clears them.
+ * - POST /_stub/answers {match, contentChars?} and DELETE /_stub/answers: counts the chat
+ *   completions whose prompt contains `match` (GET /_stub/stats `answers`, faulted calls included)
+ *   and, with contentChars, answers them with that many characters (an oversized result).
  * - DELETE /_stub/state: drops files, batches, outcomes, faults and counters and restores the
  *   config the stub was started with.
- * - GET /_stub/stats: chat counters plus batchRequests, rateLimited, files and batches by status.
+ * - GET /_stub/stats: chat counters plus batchRequests, rateLimited, files and batches by status,
+ *   and filesCreated, filesDeleted, batchesCreated and idempotentReplays since the last reset.
+ *
+ * POST /v1/files and POST /v1/batches honour `Idempotency-Key` as the real API does: a request
+ * with a key already used on that route creates nothing and answers the object the first one
+ * created (a request still in flight with that key is waited for); a failed request keeps no key.
  * - GET /_stub/chat-count?match=text: how many chat completion requests had `text` in their prompt
  *   (the last 10,000 prompts are kept), so a test counts its own job's calls among other suites'.
  */
@@ -282,11 +290,41 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
   // is exact and reproducible rather than a coin toss per request.
   let rateLimitCredit = 0;
   let faults: Fault[] = [];
+  let answers: { match: string; contentChars?: number; calls: number }[] = [];
   let outcomes: { match: string; kind: BatchOutcome }[] = [];
   const files = new Map<string, StoredFile>();
   const batches = new Map<string, BatchRecord>();
   const stats = { requests: 0, failures: 0 };
-  const batchStats = { batchRequests: 0, rateLimited: 0 };
+  const batchStats = {
+    batchRequests: 0,
+    rateLimited: 0,
+    filesCreated: 0,
+    filesDeleted: 0,
+    batchesCreated: 0,
+    idempotentReplays: 0,
+  };
+  // Route and Idempotency-Key -> the object the first request with them created (or will).
+  const idempotencyKeys = new Map<string, Promise<unknown>>();
+
+  /** Creates once per Idempotency-Key on a route: a repeat answers the first request's object. */
+  function idempotent(route: string, create: (req: IncomingMessage) => Promise<unknown>): Handler {
+    return async (req, res) => {
+      const key = req.headers['idempotency-key'];
+      const slot = typeof key === 'string' && key !== '' ? `${route} ${key}` : undefined;
+      const first = slot === undefined ? undefined : idempotencyKeys.get(slot);
+      if (first) {
+        await readBody(req);
+        batchStats.idempotentReplays += 1;
+        return send(res, 200, await first);
+      }
+      const created = create(req);
+      if (slot !== undefined) {
+        idempotencyKeys.set(slot, created);
+        created.catch(() => idempotencyKeys.delete(slot));
+      }
+      send(res, 200, await created);
+    };
+  }
 
   function storeFile(filename: string, purpose: string, content: Buffer): FileObject {
     const meta: FileObject = {
@@ -478,6 +516,8 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       const prompt = promptOf(messages);
       prompts.push(prompt);
       if (prompts.length > PROMPTS_KEPT) prompts.shift();
+      const answer = answers.find((a) => prompt.includes(a.match));
+      if (answer) answer.calls += 1;
       const fault = faults.find((f) => f.remaining > 0 && prompt.includes(f.match));
       if (fault) {
         fault.remaining -= 1;
@@ -485,13 +525,16 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
         return apiError(res, fault.status, `Injected failure for "${fault.match}"`);
       }
       await sleep(latencyMs);
-      send(res, 200, chatCompletion(messages, body.model));
+      const completion = chatCompletion(messages, body.model);
+      if (answer?.contentChars !== undefined)
+        completion.choices[0]!.message.content = 'x'.repeat(answer.contentChars);
+      send(res, 200, completion);
     },
     'GET /v1/models': async (_req, res) => {
       send(res, 200, { object: 'list', data: [{ id: 'stub', object: 'model', owned_by: 'offload' }] });
     },
 
-    'POST /v1/files': async (req, res) => {
+    'POST /v1/files': idempotent('files', async (req) => {
       const raw = await readBody(req);
       let form: FormData;
       try {
@@ -509,8 +552,9 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       if (typeof purpose !== 'string' || purpose === '')
         throw new ClientError(400, 'purpose is required', 'purpose');
       const filename = file instanceof File && file.name ? file.name : 'upload';
-      send(res, 200, storeFile(filename, purpose, Buffer.from(await file.arrayBuffer())));
-    },
+      batchStats.filesCreated += 1;
+      return storeFile(filename, purpose, Buffer.from(await file.arrayBuffer()));
+    }),
     'GET /v1/files': async (req, res) => {
       const purpose = requestUrl(req).searchParams.get('purpose');
       const all = [...files.values()].map((f) => f.meta).reverse();
@@ -525,10 +569,11 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
     'DELETE /v1/files/:id': async (_req, res, { id }) => {
       fileOr404(id!);
       files.delete(id!);
+      batchStats.filesDeleted += 1;
       send(res, 200, { id, object: 'file', deleted: true });
     },
 
-    'POST /v1/batches': async (req, res) => {
+    'POST /v1/batches': idempotent('batches', async (req) => {
       let body: Record<string, unknown>;
       try {
         body = await readJson(req);
@@ -589,8 +634,9 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
         pending: timeline(createdMs, phases, injected?.kind),
       };
       batches.set(wire.id, record);
-      send(res, 200, advance(record, createdMs));
-    },
+      batchStats.batchesCreated += 1;
+      return advance(record, createdMs);
+    }),
     'GET /v1/batches': async (req, res) => {
       const all = [...batches.values()].map((record) => advance(record)).reverse();
       send(res, 200, page(all, requestUrl(req)));
@@ -622,6 +668,18 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
     'DELETE /_stub/faults': async (_req, res) => {
       faults = [];
       send(res, 200, { faults: 0 });
+    },
+    'POST /_stub/answers': async (req, res) => {
+      const body = await readJson(req);
+      if (typeof body.match !== 'string' || body.match === '')
+        return apiError(res, 400, 'match (a non-empty string) is required');
+      const contentChars = body.contentChars === undefined ? undefined : Number(body.contentChars);
+      answers.push({ match: body.match, contentChars, calls: 0 });
+      send(res, 201, { answers: answers.length });
+    },
+    'DELETE /_stub/answers': async (_req, res) => {
+      answers = [];
+      send(res, 200, { answers: 0 });
     },
     'POST /_stub/config': async (req, res) => {
       const body = await readJson(req);
@@ -668,6 +726,7 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       batches.clear();
       outcomes = [];
       faults = [];
+      answers = [];
       latencyMs = options.latencyMs ?? 20;
       rateLimitShare = 0;
       rateLimitCredit = 0;
@@ -675,7 +734,15 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
       batchPhases = { ...initialPhases };
       Object.assign(stats, { requests: 0, failures: 0 });
       prompts.length = 0;
-      Object.assign(batchStats, { batchRequests: 0, rateLimited: 0 });
+      idempotencyKeys.clear();
+      Object.assign(batchStats, {
+        batchRequests: 0,
+        rateLimited: 0,
+        filesCreated: 0,
+        filesDeleted: 0,
+        batchesCreated: 0,
+        idempotentReplays: 0,
+      });
       send(res, 200, { reset: true });
     },
     'GET /_stub/chat-count': async (req, res) => {
@@ -686,7 +753,13 @@ export async function startOpenAIStub(options: StubOptions = {}): Promise<OpenAI
     'GET /_stub/stats': async (_req, res) => {
       const byStatus = Object.fromEntries(BATCH_STATUSES.map((s) => [s, 0])) as Record<BatchStatus, number>;
       for (const record of batches.values()) byStatus[advance(record).status] += 1;
-      send(res, 200, { ...stats, ...batchStats, files: files.size, batches: byStatus });
+      send(res, 200, {
+        ...stats,
+        ...batchStats,
+        files: files.size,
+        batches: byStatus,
+        answers: answers.map(({ match, calls }) => ({ match, calls })),
+      });
     },
   };
   const routes = Object.entries(routeTable).map(([key, handler]) => compileRoute(key, handler));

@@ -11,6 +11,7 @@ import {
   nameLengths,
   noPlainSecrets,
   redriveAndRetention,
+  reservedConcurrencyReceives,
   resolveString,
   sqsVisibility,
   unusedRoles,
@@ -242,6 +243,33 @@ describe('sqs-visibility', () => {
   });
 });
 
+describe('reserved-concurrency-receives', () => {
+  const redrive = (maxReceiveCount: number) => ({
+    RedrivePolicy: { deadLetterTargetArn: getAtt('Dlq', 'Arn'), maxReceiveCount },
+  });
+
+  it('flags a queue with maxReceiveCount under 5 read by a function with reserved concurrency', () => {
+    const resources = {
+      Worker: fn('w', { ReservedConcurrentExecutions: 5 }),
+      Queue: queue(redrive(3)),
+      Map: mapping('Queue'),
+    };
+    expect(reservedConcurrencyReceives.check(template(resources), context)).toEqual([
+      expect.objectContaining({
+        resource: 'Map',
+        message: expect.stringContaining('maxReceiveCount 3 is under 5'),
+      }),
+    ]);
+    resources.Queue = queue(redrive(5));
+    expect(reservedConcurrencyReceives.check(template(resources), context)).toEqual([]);
+  });
+
+  it('leaves a function without reserved concurrency alone', () => {
+    const resources = { Worker: fn('w'), Queue: queue(redrive(3)), Map: mapping('Queue') };
+    expect(reservedConcurrencyReceives.check(template(resources), context)).toEqual([]);
+  });
+});
+
 describe('batch-item-failures', () => {
   it('flags an SQS mapping without ReportBatchItemFailures', () => {
     const resources = {
@@ -273,6 +301,21 @@ describe('redrive-and-retention', () => {
       'Plain',
       'NoCount',
     ]);
+  });
+
+  it('treats an SNS subscription’s redrive target as a DLQ (14 days, no redrive of its own)', () => {
+    const resources = {
+      Subscription: {
+        Type: 'AWS::SNS::Subscription',
+        Properties: { RedrivePolicy: { deadLetterTargetArn: getAtt('DeliveryDlq', 'Arn') } },
+      },
+      DeliveryDlq: queue({ MessageRetentionPeriod: 345600 }),
+    };
+    expect(redriveAndRetention.check(template(resources), context)).toEqual([
+      expect.objectContaining({ resource: 'DeliveryDlq', message: expect.stringContaining('retention') }),
+    ]);
+    resources.DeliveryDlq = queue({ MessageRetentionPeriod: 1209600 });
+    expect(redriveAndRetention.check(template(resources), context)).toEqual([]);
   });
 
   it('flags a DLQ that keeps messages less than 14 days (default 4 days included)', () => {
@@ -496,6 +539,11 @@ describe('no-plain-secrets', () => {
       noPlainSecrets.check(withEnv({ API_KEYS: `${digest},${'b'.repeat(64)}:bob:paid` }), context),
     ).toEqual([]);
     expect(noPlainSecrets.check(withEnv({ API_KEYS: 'dev-key-alice:alice:free' }), context)).toHaveLength(1);
+  });
+
+  it('accepts OPENAI_MAX_TOKENS only as a number', () => {
+    expect(noPlainSecrets.check(withEnv({ OPENAI_MAX_TOKENS: '1024' }), context)).toEqual([]);
+    expect(noPlainSecrets.check(withEnv({ OPENAI_MAX_TOKENS: 'sk-live-123' }), context)).toHaveLength(1);
   });
 
   it('does not take a pointer-named variable holding a raw value as a reference', () => {

@@ -186,11 +186,15 @@ function parseRedrivePolicy(value: unknown): Record<string, unknown> | undefined
   return isObject(value) ? value : undefined;
 }
 
-/** Queues some other queue's RedrivePolicy sends its dead letters to. */
+/** Queues some other queue's, or an SNS subscription's, RedrivePolicy sends its dead letters to. */
 export function deadLetterQueues(template: Template): Set<string> {
   const dlqs = new Set<string>();
-  for (const [, queue] of resourcesOfType(template, 'AWS::SQS::Queue')) {
-    const target = getAttTarget(parseRedrivePolicy(props(queue).RedrivePolicy)?.deadLetterTargetArn, 'Arn');
+  const sources = [
+    ...resourcesOfType(template, 'AWS::SQS::Queue'),
+    ...resourcesOfType(template, 'AWS::SNS::Subscription'),
+  ];
+  for (const [, source] of sources) {
+    const target = getAttTarget(parseRedrivePolicy(props(source).RedrivePolicy)?.deadLetterTargetArn, 'Arn');
     if (target) dlqs.add(target);
   }
   return dlqs;
@@ -365,6 +369,40 @@ export const sqsVisibility: Rule = {
             this.name,
             id,
             `${queueId} visibility ${visibility}s is under 6x ${fnId}'s timeout ${timeout}s (needs >= ${6 * timeout}s)`,
+          ),
+        );
+      }
+    }
+    return found;
+  },
+};
+
+/** AWS's advice for queues whose consumer has reserved concurrency: throttled receives count too. */
+export const MIN_RECEIVES_WITH_RESERVED_CONCURRENCY = 5;
+
+export const reservedConcurrencyReceives: Rule = {
+  name: 'reserved-concurrency-receives',
+  description: `an SQS event source whose function has reserved concurrency reads a queue with maxReceiveCount >= ${MIN_RECEIVES_WITH_RESERVED_CONCURRENCY}`,
+  check(template) {
+    const found: Violation[] = [];
+    for (const [id, mapping] of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {
+      const { sqs, queueId } = sqsSource(template, mapping);
+      const queue = queueId ? template.Resources[queueId] : undefined;
+      const fnValue = props(mapping).FunctionName;
+      const fnId = getAttTarget(fnValue, 'Arn') ?? refTarget(fnValue);
+      const fn = fnId ? template.Resources[fnId] : undefined;
+      // Unresolvable sources and queues without a redrive policy are other rules' findings.
+      if (!sqs || !queue || !fn) continue;
+      if (props(fn).ReservedConcurrentExecutions === undefined) continue;
+      const redrive = parseRedrivePolicy(props(queue).RedrivePolicy);
+      if (!redrive) continue;
+      const receives = Number(redrive.maxReceiveCount);
+      if (!(receives >= MIN_RECEIVES_WITH_RESERVED_CONCURRENCY)) {
+        found.push(
+          violation(
+            this.name,
+            id,
+            `${queueId} maxReceiveCount ${render(redrive.maxReceiveCount)} is under ${MIN_RECEIVES_WITH_RESERVED_CONCURRENCY} while ${fnId} has reserved concurrency (throttled receives count)`,
           ),
         );
       }
@@ -562,6 +600,11 @@ export const SECRET_NAME_ALLOW_LIST: {
     valid: (value) =>
       value === '' || value.split(',').every((entry) => /^[0-9a-f]{64}:[^:,]+:[^:,]+$/.test(entry)),
   },
+  {
+    name: 'OPENAI_MAX_TOKENS',
+    justification: "the cap on each LLM answer's length (max_tokens), a count of tokens, not a credential.",
+    valid: (value) => /^\d+$/.test(value),
+  },
 ];
 
 const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD/i;
@@ -642,6 +685,7 @@ export const RULES: Rule[] = [
   iamWildcards,
   unusedRoles,
   sqsVisibility,
+  reservedConcurrencyReceives,
   batchItemFailures,
   redriveAndRetention,
   dlqAlarms,

@@ -1,4 +1,4 @@
-import { openaiApiKey } from './index';
+import { DEFAULT_MAX_TOKENS, openaiApiKey, openaiLlm } from './index';
 
 describe('openaiApiKey', () => {
   const parameter = '/offload/dev/openai-api-key';
@@ -32,5 +32,54 @@ describe('openaiApiKey', () => {
     const key = openaiApiKey({ OPENAI_API_KEY: '', OPENAI_API_KEY_PARAM: '' }, read);
     await expect(key()).resolves.toBeUndefined();
     expect(read).not.toHaveBeenCalled();
+  });
+});
+
+describe('openaiLlm', () => {
+  // A bare OpenAI-compatible endpoint that keeps each request body, so the test sees the wire.
+  async function endpoint() {
+    const { createServer } = await import('node:http');
+    const bodies: Record<string, unknown>[] = [];
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(raw) as Record<string, unknown>);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: 'c1',
+            object: 'chat.completion',
+            created: 0,
+            model: 'm',
+            choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { bodies, baseUrl: `http://127.0.0.1:${port}/v1`, close: () => server.close() };
+  }
+
+  it.each([
+    [undefined, DEFAULT_MAX_TOKENS],
+    [200, 200],
+  ])('caps every call with max_tokens (option %p sends %p)', async (maxTokens, sent) => {
+    const stub = await endpoint();
+    const before = process.env.OPENAI_BASE_URL;
+    process.env.OPENAI_BASE_URL = stub.baseUrl;
+    try {
+      const llm = openaiLlm(
+        { model: 'm', maxRetries: 0, timeoutMs: 5000, ...(maxTokens && { maxTokens }) },
+        async () => 'sk-test',
+      );
+      await expect(llm.complete([{ role: 'user', content: 'hello' }])).resolves.toBe('hi');
+      expect(stub.bodies).toEqual([expect.objectContaining({ max_tokens: sent })]);
+    } finally {
+      if (before === undefined) delete process.env.OPENAI_BASE_URL;
+      else process.env.OPENAI_BASE_URL = before;
+      stub.close();
+    }
   });
 });

@@ -15,7 +15,12 @@ export interface OpenAILlmOptions {
   model: string;
   maxRetries: number;
   timeoutMs: number;
+  /** Cap on each answer's length (`max_tokens`), so one call's cost is bounded. */
+  maxTokens?: number;
 }
+
+/** Every call carries a cap: a model left to run on is the one cost no other limit bounds. */
+export const DEFAULT_MAX_TOKENS = 1024;
 
 /** Reads one SecureString parameter, decrypted. */
 export type ParameterReader = (name: string) => Promise<string>;
@@ -66,7 +71,11 @@ export function openaiLlm(options: OpenAILlmOptions, apiKey = openaiApiKey()): L
         maxRetries: options.maxRetries,
         timeout: options.timeoutMs,
       });
-      const completion = await client.chat.completions.create({ model: options.model, messages });
+      const completion = await client.chat.completions.create({
+        model: options.model,
+        messages,
+        max_tokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
+      });
       const text = completion.choices[0]?.message.content;
       if (text === undefined || text === null) throw new Error('The model returned no content');
       return text;

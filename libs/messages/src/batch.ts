@@ -2,14 +2,26 @@ import * as z from 'zod';
 import { listQuerySchema } from './job';
 import { line, text } from './text';
 
+/** A failure as clients see it: a stable code and a message written for them. */
+export const batchFailureSchema = z.object({ code: z.string(), message: z.string() });
+
 export const BATCH_BODY_MAX_BYTES = 512 * 1024;
 export const BATCH_MAX_ITEMS = 500;
 export const BATCH_INPUT_MAX = 4000;
+/** The largest `max_tokens` any deployment accepts; each stage sets its own lower ceiling. */
+export const BATCH_MAX_TOKENS_LIMIT = 16_384;
 
 /** POST /batch-jobs body: each item becomes one request to the provider's Batch API. */
 export const createBatchJobBodySchema = z.strictObject({
   name: line(200).optional(),
   system: line(2000).optional(),
+  /** Output tokens per item; the service's ceiling (and default) applies, a larger value is refused. */
+  max_tokens: z
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(BATCH_MAX_TOKENS_LIMIT, `must be at most ${BATCH_MAX_TOKENS_LIMIT}`)
+    .optional(),
   items: z
     .array(z.strictObject({ input: text(BATCH_INPUT_MAX) }))
     .min(1, 'must hold at least 1 item')
@@ -22,11 +34,13 @@ export type BatchJobStatus = z.infer<typeof batchJobStatusSchema>;
 export const isOpenBatchJobStatus = (status: BatchJobStatus) => status === 'queued' || status === 'running';
 
 /**
- * An item's state. `queued` means not yet accepted by the provider; the rest mirror the provider's
- * batch states, with `completed` split into `succeeded` (a result) and `failed` (an item error).
+ * An item's state. `queued` means not yet accepted by the provider; `submitting` means one submitter
+ * holds the claim to hand it over; the rest mirror the provider's batch states, with `completed`
+ * split into `succeeded` (a result) and `failed` (an item error).
  */
 export const batchItemStatusSchema = z.enum([
   'queued',
+  'submitting',
   'validating',
   'in_progress',
   'finalizing',
@@ -57,6 +71,8 @@ export const batchJobSchema = z.object({
   processed_items: z.number().int().nonnegative(),
   succeeded_items: z.number().int().nonnegative(),
   failed_items: z.number().int().nonnegative(),
+  /** Output-token ceiling sent with every item of the job (absent on jobs recorded before it existed). */
+  max_tokens: z.number().int().positive().optional(),
   /** Set by DELETE /batch-jobs/{id}: open items are cancelled at the provider, the job ends `cancelled`. */
   cancel_requested: z.boolean().optional(),
   created_at: z.iso.datetime(),
@@ -75,8 +91,16 @@ export const batchItemSchema = z.object({
   input: z.string(),
   status: batchItemStatusSchema,
   provider_task_id: z.string().optional(),
+  /** Who holds the submit claim and since when; a claim older than the stale age can be taken over. */
+  claim_token: z.string().optional(),
+  claimed_at: z.iso.datetime().optional(),
+  /** Idempotency key of the provider POSTs for this item: kept across takeovers so a resubmission finds the same batch. */
+  submit_key: z.string().optional(),
   result: z.string().optional(),
-  error: z.string().optional(),
+  /** The public failure (code and message); the provider's own text stays in the logs. */
+  error: batchFailureSchema.optional(),
+  /** Provider files (input, output, error) still to delete; cleared once they are gone. */
+  cleanup_files: z.array(z.string()).optional(),
   polls: z.number().int().nonnegative(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),

@@ -1,4 +1,5 @@
 export * from './envelope';
+export * from './failure';
 export * from './parse';
 export * from './problems';
 export * from './task';

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { envelope } from './envelope';
+import { publicFailureSchema, storedFailureSchema } from './failure';
 import { line, text } from './text';
 
 export const JOB_BODY_MAX_BYTES = 32 * 1024;
@@ -52,8 +53,11 @@ export const jobSchema = z.object({
   status: jobStatusSchema,
   progress: z.number().min(0).max(1),
   attempts: z.number().int().nonnegative(),
+  /** Times the sweeper published a job stuck `queued` again. */
+  republished: z.number().int().nonnegative().optional(),
   result: z.unknown().optional(),
-  error: z.string().optional(),
+  /** Public code and message only (publicFailureOf); the cause chain stays in the logs. */
+  error: storedFailureSchema.optional(),
   /** Set by DELETE /jobs/{id} on a processing job: the processor stops before its next LLM step. */
   cancel_requested: z.boolean().optional(),
   created_at: z.iso.datetime(),
@@ -111,5 +115,29 @@ export const jobResultV1 = envelope(
   ]),
 );
 export type JobResultV1 = z.infer<typeof jobResultV1>;
-export const jobResult = jobResultV1;
+
+/** v2: a failed result carries the public failure ({code, message}), never the internal chain. */
+export const jobResultV2 = envelope(
+  'job.result',
+  '2',
+  z.discriminatedUnion('status', [
+    z.object({
+      job_id: z.uuid(),
+      status: z.literal('succeeded'),
+      result: z.unknown(),
+      finished_at: z.iso.datetime(),
+    }),
+    z.object({
+      job_id: z.uuid(),
+      status: z.literal('failed'),
+      error: publicFailureSchema,
+      finished_at: z.iso.datetime(),
+    }),
+  ]),
+);
+export type JobResultV2 = z.infer<typeof jobResultV2>;
+/** Every version the recorder accepts; processors send v2. */
+export const jobResult = z.union([jobResultV1, jobResultV2]);
 export type JobResult = z.infer<typeof jobResult>;
+/** A job's final state as the store writes it. */
+export type JobOutcome = JobResultV2['data'];

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { envelope } from './envelope';
+import { storedFailureSchema } from './failure';
 import { isoDateOrDateTime, line, text } from './text';
 
 export const TASK_TITLE_MAX = 200;
@@ -37,7 +38,8 @@ export const taskSchema = z.object({
   started_at: z.iso.datetime().optional(),
   completed_at: z.iso.datetime().optional(),
   failed_at: z.iso.datetime().optional(),
-  error: z.string().optional(),
+  /** Public code and message only; the cause chain stays in the logs. */
+  error: storedFailureSchema.optional(),
   result: z.record(z.string(), z.unknown()).optional(),
 });
 export type Task = z.infer<typeof taskSchema>;

@@ -7,7 +7,13 @@ export const tables = () => readConfig({ JOBS_TABLE_NAME: env.name(), CONTROLS_T
 export const callerConfig = () => readConfig({ API_KEYS: env.name() });
 
 export const submitConfig = () =>
-  readConfig({ JOBS_TOPIC_ARN: env.name(), RATE_LIMIT_PER_MINUTE: env.int(60) });
+  readConfig({
+    JOBS_TOPIC_ARN: env.name(),
+    RATE_LIMIT_PER_MINUTE_FREE: env.int(60),
+    RATE_LIMIT_PER_MINUTE_PAID: env.int(300),
+    LLM_CALLS_PER_HOUR_FREE: env.int(500),
+    LLM_CALLS_PER_HOUR_PAID: env.int(10_000),
+  });
 
 export const workerConfig = () =>
   readConfig({
@@ -17,12 +23,19 @@ export const workerConfig = () =>
     OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
     OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
     OPENAI_TIMEOUT_MS: env.int(60_000),
+    OPENAI_MAX_TOKENS: env.int(1024),
   });
 
 export const recorderConfig = () =>
   readConfig({ RESPONSE_DLQ_NAME: env.name(), MAX_RECEIVE_COUNT: env.int(3) });
 
-export const sweeperConfig = () => readConfig({ STALE_AFTER_SECONDS: env.int(10_800) });
+export const sweeperConfig = () =>
+  readConfig({
+    JOBS_TOPIC_ARN: env.name(),
+    STALE_AFTER_SECONDS: env.int(10_800),
+    QUEUED_AFTER_SECONDS: env.int(3600),
+    MAX_REPUBLISHES: env.int(2),
+  });
 
 /** The stage's live-update events topic (every producer of job.updated). */
 export const eventsConfig = () => readConfig({ EVENTS_TOPIC_ARN: env.name() });

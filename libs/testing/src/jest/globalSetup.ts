@@ -30,6 +30,13 @@ export default async function globalSetup(): Promise<void> {
       '0',
       '--http-port',
       process.env.TEST_HTTP_PORT ?? '13000',
+      // TEST_SERVICES=batch-poller (comma-separated) starts only the services a suite needs, which
+      // is what lets a single suite start in time on a loaded machine.
+      ...(process.env.TEST_SERVICES ?? '')
+        .split(',')
+        .map((service) => service.trim())
+        .filter(Boolean)
+        .flatMap((service) => ['--service', service]),
     ],
     log,
   );

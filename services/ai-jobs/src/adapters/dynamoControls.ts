@@ -1,15 +1,31 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo, isConditionFailure, takeRateToken } from '@offload/aws/dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditional, dynamo, isConditionFailure, takeRateToken } from '@offload/aws/dynamodb';
 import type { Controls } from '../domain/jobs';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const BUDGET_WINDOW_SECONDS = 60 * 60;
 
 /**
- * Idempotency keys and rate-limit windows in one small table keyed by `pk`; both expire through
- * the table's TTL attribute `expires_at` (on AWS; the local emulator keeps them).
+ * Each part of a key is percent-encoded, so `#` (the separator) never appears inside a part and no
+ * two owner/key pairs can make the same `pk` (`a#b` + `c` and `a` + `b#c` once collided).
+ */
+const part = (value: string) => encodeURIComponent(value);
+
+/** The `pk` of an idempotency claim. */
+export const idempotencyPk = (owner: string, key: string) => `idem#${part(owner)}#${part(key)}`;
+
+/**
+ * Idempotency keys, rate-limit windows and LLM budgets in one small table keyed by `pk`; all expire
+ * through the table's TTL attribute `expires_at` (on AWS; the local emulator keeps them).
  */
 export function dynamoControls(tableName: string): Controls {
-  const idemKey = (owner: string, key: string) => ({ pk: `idem#${owner}#${key}` });
+  const idemKey = (owner: string, key: string) => ({ pk: idempotencyPk(owner, key) });
+  const budgetWindow = (now: Date) => {
+    const seconds = Math.floor(now.getTime() / 1000);
+    const start = seconds - (seconds % BUDGET_WINDOW_SECONDS);
+    return { start, retryAfterSeconds: start + BUDGET_WINDOW_SECONDS - seconds };
+  };
+  const budgetKey = (owner: string, start: number) => ({ pk: `llm#${part(owner)}#${start}` });
   return {
     async claimIdempotencyKey(owner, key, claim) {
       try {
@@ -38,7 +54,40 @@ export function dynamoControls(tableName: string): Controls {
       await dynamo.send(new DeleteCommand({ TableName: tableName, Key: idemKey(owner, key) }));
     },
     takeRateToken(owner, limit, now) {
-      return takeRateToken(tableName, owner, limit, now);
+      return takeRateToken(tableName, part(owner), limit, now);
+    },
+    async chargeLlmCalls(owner, calls, limit, now) {
+      const window = budgetWindow(now);
+      // One conditional ADD: concurrent submits can never together spend past the limit.
+      const charged =
+        calls <= limit &&
+        (await conditional(
+          dynamo.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: budgetKey(owner, window.start),
+              UpdateExpression: 'ADD llm_calls :calls SET expires_at = :expires',
+              ConditionExpression: 'attribute_not_exists(llm_calls) OR llm_calls <= :room',
+              ExpressionAttributeValues: {
+                ':calls': calls,
+                ':room': limit - calls,
+                ':expires': window.start + 2 * BUDGET_WINDOW_SECONDS,
+              },
+            }),
+          ),
+        ));
+      return charged ? { allowed: true } : { allowed: false, retryAfterSeconds: window.retryAfterSeconds };
+    },
+    async refundLlmCalls(owner, calls, now) {
+      await dynamo.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: budgetKey(owner, budgetWindow(now).start),
+          UpdateExpression: 'ADD llm_calls :refund',
+          ConditionExpression: 'attribute_exists(llm_calls)',
+          ExpressionAttributeValues: { ':refund': -calls },
+        }),
+      );
     },
   };
 }

@@ -3,8 +3,8 @@ import { conditional, dynamo, isConditionFailure, queryAll, queryPage } from '@o
 import { jobSchema, type Job } from '@offload/messages';
 import type { JobStore } from '../domain/jobs';
 
-// Sparse index key: only `processing` jobs carry `open_status`, so the sweeper's query reads
-// exactly the jobs that could be stuck, ordered by their last write.
+// Sparse index key: only `queued` and `processing` jobs carry `open_status` (equal to the status),
+// so the sweeper's queries read exactly the jobs that could be stuck, ordered by their last write.
 const OPEN = 'open_status';
 
 /** DynamoDB-backed JobStore. State only moves forward: every write is conditional on the status. */
@@ -16,7 +16,7 @@ export function dynamoJobStore(tableName: string): JobStore {
       await dynamo.send(
         new PutCommand({
           TableName: tableName,
-          Item: job,
+          Item: { ...job, [OPEN]: 'queued' },
           ConditionExpression: 'attribute_not_exists(job_id)',
         }),
       );
@@ -103,15 +103,30 @@ export function dynamoJobStore(tableName: string): JobStore {
         ),
       );
     },
-    async staleProcessing(updatedBefore) {
-      const items = await queryAll({
-        TableName: tableName,
-        IndexName: 'byOpenStatus',
-        KeyConditionExpression: '#open = :processing AND updated_at < :cutoff',
-        ExpressionAttributeNames: { '#open': OPEN },
-        ExpressionAttributeValues: { ':processing': 'processing', ':cutoff': updatedBefore },
-      });
-      return items.map((item) => jobSchema.parse(item));
+    staleProcessing(updatedBefore) {
+      return openJobs('processing', updatedBefore);
+    },
+    staleQueued(updatedBefore) {
+      return openJobs('queued', updatedBefore);
+    },
+    markRepublished(job, now) {
+      return conditional(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: Key(job.job_id),
+            UpdateExpression: 'SET updated_at = :now ADD republished :one',
+            ConditionExpression: '#status = :queued AND updated_at = :seen',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':queued': 'queued',
+              ':now': now,
+              ':one': 1,
+              ':seen': job.updated_at,
+            },
+          }),
+        ),
+      );
     },
     failStale(job, error, now) {
       return conditional(
@@ -121,11 +136,11 @@ export function dynamoJobStore(tableName: string): JobStore {
             Key: Key(job.job_id),
             UpdateExpression:
               'SET #status = :failed, #error = :error, completed_at = :now, updated_at = :now REMOVE #open',
-            ConditionExpression: '#status = :processing AND updated_at = :seen',
+            ConditionExpression: '#status = :seenStatus AND updated_at = :seen',
             ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#open': OPEN },
             ExpressionAttributeValues: {
               ':failed': 'failed',
-              ':processing': 'processing',
+              ':seenStatus': job.status,
               ':error': error,
               ':now': now,
               ':seen': job.updated_at,
@@ -160,9 +175,9 @@ export function dynamoJobStore(tableName: string): JobStore {
       return updateReturning({
         TableName: tableName,
         Key: Key(jobId),
-        UpdateExpression: 'SET #status = :cancelled, completed_at = :now, updated_at = :now',
+        UpdateExpression: 'SET #status = :cancelled, completed_at = :now, updated_at = :now REMOVE #open',
         ConditionExpression: '#status = :queued',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
         ExpressionAttributeValues: { ':cancelled': 'cancelled', ':queued': 'queued', ':now': now },
       });
     },
@@ -208,6 +223,17 @@ export function dynamoJobStore(tableName: string): JobStore {
       );
     },
   };
+
+  async function openJobs(status: 'queued' | 'processing', updatedBefore: string) {
+    const items = await queryAll({
+      TableName: tableName,
+      IndexName: 'byOpenStatus',
+      KeyConditionExpression: '#open = :status AND updated_at < :cutoff',
+      ExpressionAttributeNames: { '#open': OPEN },
+      ExpressionAttributeValues: { ':status': status, ':cutoff': updatedBefore },
+    });
+    return items.map((item) => jobSchema.parse(item));
+  }
 }
 
 /** A conditional update that answers the item as written, or undefined when its condition failed. */

@@ -1,18 +1,30 @@
 import { createHash } from 'node:crypto';
-import { describeError, HttpError, NotFoundError, OffloadError, TooManyRequestsError } from '@offload/errors';
 import {
+  describeError,
+  HttpError,
+  NotFoundError,
+  OffloadError,
+  PublicFailureError,
+  publicFailureOf,
+  TooManyRequestsError,
+  type PublicFailure,
+} from '@offload/errors';
+import {
+  createJobBodySchema,
   TERMINAL_JOB_STATUSES,
   type CreateJobBody,
   type Job,
+  type JobOutcome,
   type JobRequested,
   type JobResult,
+  type JobResultV2,
   type JobStatus,
   type LiveEvent,
   jobUpdated,
 } from '@offload/messages';
 import type { Caller } from '@offload/middleware';
 import { priorityOf } from './callers';
-import { runJob, type Llm } from './runner';
+import { llmCallsFor, runJob, type Llm } from './runner';
 
 export interface JobStore {
   create(job: Job): Promise<void>;
@@ -23,11 +35,15 @@ export interface JobStore {
   /** Raises progress while processing; never lowers it. */
   progress(jobId: string, progress: number, now: string): Promise<void>;
   /** queued|processing -> succeeded|failed; false if the job had already finished. */
-  finish(result: JobResult['data'], now: string): Promise<boolean>;
+  finish(result: JobOutcome, now: string): Promise<boolean>;
   /** Jobs still `processing` whose last write is older than `updatedBefore` (from an index). */
   staleProcessing(updatedBefore: string): Promise<Job[]>;
-  /** processing -> failed, only if nothing wrote to the job since `job.updated_at`. */
-  failStale(job: Job, error: string, now: string): Promise<boolean>;
+  /** Jobs still `queued` whose last write is older than `updatedBefore` (from the same index). */
+  staleQueued(updatedBefore: string): Promise<Job[]>;
+  /** Counts a re-publish of a queued job, only if nothing wrote to it since `job.updated_at`. */
+  markRepublished(job: Job, now: string): Promise<boolean>;
+  /** queued|processing -> failed, only if nothing wrote to the job since `job.updated_at`. */
+  failStale(job: Job, error: PublicFailure, now: string): Promise<boolean>;
   /** The owner's jobs, newest first, from the owner index (never a scan); `next` when more remain. */
   listByOwner(owner: string, page: JobPageRequest): Promise<{ jobs: Job[]; next?: JobPosition }>;
   /** queued -> cancelled at once; the job as written, or undefined if it was no longer queued. */
@@ -57,7 +73,9 @@ export interface IdempotencyClaim {
   bodyHash: string;
 }
 
-/** Per-caller request controls, kept apart from jobs: idempotency keys and the rate limit. */
+export type Allowance = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/** Per-caller request controls, kept apart from jobs: idempotency keys, the rate limit, the LLM budget. */
 export interface Controls {
   /** Records the claim, or returns the existing one for this caller and key. */
   claimIdempotencyKey(
@@ -67,12 +85,23 @@ export interface Controls {
   ): Promise<IdempotencyClaim | undefined>;
   releaseIdempotencyKey(owner: string, key: string): Promise<void>;
   /** Counts one request in the caller's current minute, or says when the next one starts. */
-  takeRateToken(
-    owner: string,
-    limit: number,
-    now: Date,
-  ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
+  takeRateToken(owner: string, limit: number, now: Date): Promise<Allowance>;
+  /**
+   * Charges `calls` LLM calls to the caller's budget for the hour holding `now`, atomically, only if
+   * the hour's total stays within `limit`; otherwise charges nothing and says when the hour ends.
+   */
+  chargeLlmCalls(owner: string, calls: number, limit: number, now: Date): Promise<Allowance>;
+  /** Gives back a charge made at `now` for a job that was never accepted. */
+  refundLlmCalls(owner: string, calls: number, now: Date): Promise<void>;
 }
+
+/** What one tier of caller may spend. */
+export interface TierLimits {
+  requestsPerMinute: number;
+  /** LLM calls per hour, charged at submit with each job's worst case (llmCallsFor). */
+  llmCallsPerHour: number;
+}
+export type Limits = Record<Caller['tier'], TierLimits>;
 
 export interface JobPublisher {
   publish(message: JobRequested): Promise<void>;
@@ -99,11 +128,54 @@ export class IdempotencyKeyReusedError extends HttpError {
   }
 }
 
+/** The caller's LLM-call budget for this hour cannot cover the job's worst case. */
+export class BudgetExceededError extends TooManyRequestsError {
+  override readonly code = 'budget_exceeded';
+}
+
 /** The request came before its job record (or without one): retry, the write may still land. */
 export class JobNotFoundError extends OffloadError {}
 
 /** The job's work did not finish within its invocation's time: stopped before Lambda kills it. */
-export class JobDeadlineError extends OffloadError {}
+export class JobDeadlineError extends PublicFailureError {
+  constructor(message: string) {
+    super('job_timeout', message);
+  }
+}
+
+/** The model failed to answer (after the SDK's own retries); the provider's text stays in the logs. */
+export class LlmFailedError extends PublicFailureError {
+  constructor(cause: unknown) {
+    super('llm_failed', 'The language model did not answer; submit the job again later', { cause });
+  }
+}
+
+/** The result exceeds what the response queue or the job record can hold. */
+export class ResultTooLargeError extends PublicFailureError {
+  constructor(bytes: number) {
+    super(
+      'result_too_large',
+      `The result is ${bytes} bytes; results are limited to ${RESULT_MAX_BYTES} bytes. Ask for a shorter answer or fewer agents/rounds`,
+    );
+  }
+}
+
+/** The finished result could not be sent on for recording. */
+export class ResultUndeliverableError extends PublicFailureError {
+  constructor(cause: unknown) {
+    super('result_undeliverable', 'The result could not be delivered for recording', { cause });
+  }
+}
+
+/**
+ * The largest result message sent to the response queue: the classic SQS message limit. It also
+ * keeps the job record (result plus a config of at most 32 KB and a few small fields) far below
+ * DynamoDB's 400 KB item limit, which RECORD_MAX_BYTES checks besides.
+ */
+export const RESULT_MAX_BYTES = 256 * 1024;
+export const RECORD_MAX_BYTES = 400 * 1000;
+// Attribute names, status, timestamps and ids of a job record, with room to spare.
+const RECORD_OVERHEAD_BYTES = 2048;
 
 /** The owner cancelled the job while it ran: it stops before its next LLM step. */
 export class JobCancelledError extends OffloadError {}
@@ -156,7 +228,7 @@ export interface SubmitDeps {
   publisher: JobPublisher;
   clock: Clock;
   newId: () => string;
-  rateLimitPerMinute: number;
+  limits: Limits;
 }
 
 export interface Submitted {
@@ -166,9 +238,10 @@ export interface Submitted {
 }
 
 /**
- * Accepts a job: rate limit, idempotency claim, record `queued`, publish. A replay with the same
- * key and body returns the first job and publishes nothing; if publishing fails the record and
- * the claim are undone so a retry can succeed.
+ * Accepts a job: idempotency claim, rate limit, LLM budget (the job's worst-case call count), record
+ * `queued`, publish. Over the rate limit or the budget nothing is recorded or published. A replay
+ * with the same key and body returns the first job and is not charged again; if anything after the
+ * claim fails, the record, the charge and the claim are undone so a retry can succeed.
  */
 export async function submitJob(
   deps: SubmitDeps,
@@ -194,43 +267,89 @@ export async function submitJob(
   }
 
   const now = deps.clock.now();
-  const rate = await deps.controls.takeRateToken(caller.userId, deps.rateLimitPerMinute, now);
-  if (!rate.allowed) {
-    if (idempotencyKey) await deps.controls.releaseIdempotencyKey(caller.userId, idempotencyKey);
-    throw new TooManyRequestsError(
-      rate.retryAfterSeconds,
-      `Too many jobs; retry in ${rate.retryAfterSeconds} s`,
-    );
-  }
-
-  const iso = now.toISOString();
-  const job: Job = {
-    job_id: jobId,
-    owner: caller.userId,
-    type: body.type,
-    config: body.config,
-    priority: priorityOf(caller),
-    status: 'queued',
-    progress: 0,
-    attempts: 0,
-    created_at: iso,
-    updated_at: iso,
-  };
-  await deps.store.create(job);
+  const limits = deps.limits[caller.tier];
+  const calls = llmCallsFor(body);
+  let charged = false;
+  let recorded = false;
   try {
-    await deps.publisher.publish({
-      version: '1',
-      type: 'job.requested',
-      id: jobId,
-      data: { job_id: jobId, job: body, priority: job.priority },
-      metadata: { source: 'ai-jobs', ...(traceId && { traceId }) },
-    });
+    const rate = await deps.controls.takeRateToken(caller.userId, limits.requestsPerMinute, now);
+    if (!rate.allowed) {
+      throw new TooManyRequestsError(
+        rate.retryAfterSeconds,
+        `Too many jobs; retry in ${rate.retryAfterSeconds} s`,
+      );
+    }
+    const budget = await deps.controls.chargeLlmCalls(caller.userId, calls, limits.llmCallsPerHour, now);
+    if (!budget.allowed) {
+      throw new BudgetExceededError(
+        budget.retryAfterSeconds,
+        `This job may make ${calls} LLM calls, more than is left of your ${limits.llmCallsPerHour} per hour; retry in ${budget.retryAfterSeconds} s`,
+      );
+    }
+    charged = true;
+
+    const iso = now.toISOString();
+    const job: Job = {
+      job_id: jobId,
+      owner: caller.userId,
+      type: body.type,
+      config: body.config,
+      priority: priorityOf(caller),
+      status: 'queued',
+      progress: 0,
+      attempts: 0,
+      created_at: iso,
+      updated_at: iso,
+    };
+    await deps.store.create(job);
+    recorded = true;
+    await deps.publisher.publish(requestOf(jobId, body, job.priority, 'ai-jobs', traceId));
+    return { job, replayed: false };
   } catch (error) {
-    await deps.store.remove(jobId);
-    if (idempotencyKey) await deps.controls.releaseIdempotencyKey(caller.userId, idempotencyKey);
+    await undoSubmit(deps, caller, { jobId, calls, now, idempotencyKey, charged, recorded });
     throw error;
   }
-  return { job, replayed: false };
+}
+
+/**
+ * Undoes what a failed submit did, in an order that never frees the key while a record it names
+ * remains. The first error is the one the caller sees, so a failure here only stops the undo.
+ */
+async function undoSubmit(
+  deps: SubmitDeps,
+  caller: Caller,
+  done: {
+    jobId: string;
+    calls: number;
+    now: Date;
+    idempotencyKey?: string;
+    charged: boolean;
+    recorded: boolean;
+  },
+) {
+  try {
+    if (done.recorded) await deps.store.remove(done.jobId);
+    if (done.charged) await deps.controls.refundLlmCalls(caller.userId, done.calls, done.now);
+    if (done.idempotencyKey) await deps.controls.releaseIdempotencyKey(caller.userId, done.idempotencyKey);
+  } catch {
+    // Left as is: a stuck claim expires with its TTL, and a record left queued is swept.
+  }
+}
+
+function requestOf(
+  jobId: string,
+  job: CreateJobBody,
+  priority: Job['priority'],
+  source: string,
+  traceId?: string,
+): JobRequested {
+  return {
+    version: '1',
+    type: 'job.requested',
+    id: jobId,
+    data: { job_id: jobId, job, priority },
+    metadata: { source, ...(traceId && { traceId }) },
+  };
 }
 
 export const isTerminal = (job: Job) => TERMINAL_JOB_STATUSES.includes(job.status);
@@ -259,42 +378,69 @@ export async function getJobFor(store: JobStore, jobId: string, caller: Caller) 
   return jobView(job);
 }
 
-export type ProcessOutcome = 'sent' | 'already-finished' | 'cancelled';
+export type ProcessOutcome = 'sent' | 'already-finished' | 'undeliverable' | 'cancelled';
+
+/** Why a job failed without the work throwing (its result could not be delivered), for the logs. */
+export interface ProcessReport {
+  outcome: ProcessOutcome;
+  failure?: PublicFailure;
+  reason?: string;
+}
+
+function byteLength(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
+
+/** Wraps every LLM failure in a public one; the provider's own text stays in the cause chain. */
+const publicLlm = (llm: Llm): Llm => ({
+  async complete(messages) {
+    try {
+      return await llm.complete(messages);
+    } catch (error) {
+      throw new LlmFailedError(error);
+    }
+  },
+});
 
 /**
  * Runs a requested job and sends its result to the response queue. A job that already finished
  * is not run again. A failure (an LLM error, or running past `budgetMs`) is retried by the queue;
- * on the last attempt a `failed` result is sent first, so the job ends failed with its error while
- * the message goes on to the DLQ.
+ * on the last attempt a `failed` result is sent first, so the job ends failed with its public
+ * error while the message goes on to the DLQ.
+ *
+ * A result that cannot be delivered never leaves the job `processing`: one too large for the
+ * response queue or the job record, or one the queue rejects, is replaced by a small `failed`
+ * result with a public code (`result_too_large`, `result_undeliverable`). Running the job again
+ * would spend the same LLM calls on the same outcome, so this is not retried.
  */
 export async function processJob(
   deps: { store: JobStore; llm: Llm; results: ResultSender; clock: Clock; events?: EventSink },
   message: JobRequested,
   attempt: { isLast: boolean; budgetMs?: number },
-): Promise<ProcessOutcome> {
+): Promise<ProcessReport> {
   const { job_id: jobId, job } = message.data;
   const events = deps.events ?? NO_EVENTS;
   const started = await deps.store.start(jobId, deps.clock.now().toISOString());
   if (!started) {
     if (!(await deps.store.get(jobId))) throw new JobNotFoundError(`Job ${jobId} has no record`);
-    return 'already-finished';
+    return { outcome: 'already-finished' };
   }
   const source = 'ai-jobs.processor';
   let current = started;
   await events.publish(jobUpdated(current, source));
-  const cancel = async (): Promise<ProcessOutcome> => {
+  const cancel = async (): Promise<ProcessReport> => {
     const now = deps.clock.now().toISOString();
     if (await deps.store.finishCancelled(jobId, now)) {
       await events.publish(
         jobUpdated({ ...current, status: 'cancelled', updated_at: now, cancel_requested: true }, source),
       );
     }
-    return 'cancelled';
+    return { outcome: 'cancelled' };
   };
   // Cancelled while queued for a retry: end it without another LLM call.
   if (started.cancel_requested) return cancel();
-  const envelope = (data: JobResult['data']): JobResult => ({
-    version: '1',
+  const envelope = (data: JobOutcome): JobResultV2 => ({
+    version: '2',
     type: 'job.result',
     id: jobId,
     data,
@@ -304,10 +450,18 @@ export async function processJob(
       ...(message.metadata.traceId && { traceId: message.metadata.traceId }),
     },
   });
+  const failed = (error: unknown) =>
+    envelope({
+      job_id: jobId,
+      status: 'failed',
+      error: publicFailureOf(error),
+      finished_at: deps.clock.now().toISOString(),
+    });
+
   let result: unknown;
   try {
     result = await withinBudget(
-      runJob(job, deps.llm, async (progress) => {
+      runJob(job, publicLlm(deps.llm), async (progress) => {
         const now = deps.clock.now().toISOString();
         await deps.store.progress(jobId, progress, now);
         current = { ...current, progress, updated_at: now };
@@ -321,27 +475,39 @@ export async function processJob(
     );
   } catch (error) {
     if (error instanceof JobCancelledError) return cancel();
-    if (attempt.isLast) {
-      await deps.results.send(
-        envelope({
-          job_id: jobId,
-          status: 'failed',
-          error: describeError(error),
-          finished_at: deps.clock.now().toISOString(),
-        }),
-      );
-    }
+    if (attempt.isLast) await deps.results.send(failed(error));
     throw error;
   }
-  await deps.results.send(
-    envelope({ job_id: jobId, status: 'succeeded', result, finished_at: deps.clock.now().toISOString() }),
-  );
-  return 'sent';
+
+  const succeeded = envelope({
+    job_id: jobId,
+    status: 'succeeded',
+    result,
+    finished_at: deps.clock.now().toISOString(),
+  });
+  const messageBytes = byteLength(succeeded);
+  const recordBytes = byteLength(result) + byteLength(started.config) + RECORD_OVERHEAD_BYTES;
+  if (messageBytes > RESULT_MAX_BYTES || recordBytes > RECORD_MAX_BYTES) {
+    const error = new ResultTooLargeError(Math.max(messageBytes, recordBytes));
+    await deps.results.send(failed(error));
+    return { outcome: 'undeliverable', failure: error.failure, reason: describeError(error) };
+  }
+  try {
+    await deps.results.send(succeeded);
+  } catch (sendError) {
+    // The SDK has already retried transient faults; what is left is a rejection of this message.
+    const error = new ResultUndeliverableError(sendError);
+    await deps.results.send(failed(error));
+    return { outcome: 'undeliverable', failure: error.failure, reason: describeError(error) };
+  }
+  return { outcome: 'sent' };
 }
 
 /**
- * Writes a job's final state once; a redelivered or late result never overwrites it. A job whose
- * owner asked to cancel it while its last step ran ends `cancelled`, as its DELETE promised.
+ * Writes a job's final state once; a redelivered or late result never overwrites it. A v1 failed
+ * result carries the internal error chain as text: it is recorded as the generic internal failure.
+ * A job whose owner asked to cancel it while its last step ran ends `cancelled`, as its DELETE
+ * promised.
  */
 export async function recordResult(
   store: JobStore,
@@ -349,45 +515,97 @@ export async function recordResult(
   clock: Clock,
   events: EventSink = NO_EVENTS,
 ): Promise<boolean> {
+  const data: JobOutcome =
+    message.version === '1' && message.data.status === 'failed'
+      ? { ...message.data, error: publicFailureOf(message.data.error) }
+      : (message.data as JobOutcome);
   const now = clock.now().toISOString();
-  const written =
-    (await store.finish(message.data, now)) || (await store.finishCancelled(message.data.job_id, now));
+  const written = (await store.finish(data, now)) || (await store.finishCancelled(data.job_id, now));
   if (written) {
     // The final state as stored (status, error, progress): subscribers always get it.
-    const job = await store.get(message.data.job_id);
+    const job = await store.get(data.job_id);
     if (job) await events.publish(jobUpdated(job, 'ai-jobs.recorder'));
   }
   return written;
 }
 
-export const STALE_JOB_ERROR =
-  'The job stopped without a result: its processor ended before finishing on every attempt (crash or kill)';
+export const STALE_JOB_FAILURE: PublicFailure = {
+  code: 'job_stalled',
+  message: 'The job stopped without a result: its processor ended before finishing on every attempt',
+};
+
+export const NOT_STARTED_FAILURE: PublicFailure = {
+  code: 'job_not_started',
+  message: 'The job was never picked up for processing; submit it again',
+};
+
+export interface SweepOptions {
+  /** A `processing` job untouched this long has outlived every attempt. */
+  staleAfterMs: number;
+  /** A `queued` job untouched this long was never delivered to a processor (or its delivery was lost). */
+  queuedAfterMs: number;
+  /** Re-publishes of a stuck queued job before it is failed. */
+  maxRepublishes: number;
+}
+
+export interface SweepReport {
+  found: number;
+  failed: number;
+  republished: number;
+}
 
 /**
  * Ends jobs stuck in `processing`: a processor that crashes outright on every attempt leaves no
  * result, and the request reaches the DLQ through the redrive policy alone. A job untouched for
- * longer than every attempt could take (`staleAfterMs`) is failed with the reason; a job that
- * wrote anything meanwhile is left alone.
+ * longer than every attempt could take is failed with a public reason; a job that wrote anything
+ * meanwhile is left alone.
+ *
+ * Jobs stuck `queued` (a delivery from the topic that never arrived) are published again, which
+ * idempotent processing makes safe, and failed with a public reason after `maxRepublishes` tries.
  */
 export async function sweepStaleJobs(
-  deps: { store: JobStore; clock: Clock; events?: EventSink },
-  staleAfterMs: number,
-): Promise<{ found: number; failed: number }> {
+  deps: { store: JobStore; clock: Clock; publisher: JobPublisher; events?: EventSink },
+  options: SweepOptions,
+): Promise<SweepReport> {
   const now = deps.clock.now();
-  const cutoff = new Date(now.getTime() - staleAfterMs).toISOString();
-  const stale = await deps.store.staleProcessing(cutoff);
-  let failed = 0;
+  const iso = now.toISOString();
+  const before = (ms: number) => new Date(now.getTime() - ms).toISOString();
+  const report: SweepReport = { found: 0, failed: 0, republished: 0 };
+  const events = deps.events ?? NO_EVENTS;
+
+  const stale = await deps.store.staleProcessing(before(options.staleAfterMs));
+  report.found += stale.length;
   for (const job of stale) {
-    if (await deps.store.failStale(job, STALE_JOB_ERROR, now.toISOString())) {
-      failed += 1;
-      const ended = {
-        ...job,
-        status: 'failed' as const,
-        error: STALE_JOB_ERROR,
-        updated_at: now.toISOString(),
-      };
-      await (deps.events ?? NO_EVENTS).publish(jobUpdated(ended, 'ai-jobs.sweeper'));
+    if (await deps.store.failStale(job, STALE_JOB_FAILURE, iso)) {
+      report.failed += 1;
+      await events.publish(
+        jobUpdated(
+          { ...job, status: 'failed', error: STALE_JOB_FAILURE, updated_at: iso },
+          'ai-jobs.sweeper',
+        ),
+      );
     }
   }
-  return { found: stale.length, failed };
+
+  const queued = await deps.store.staleQueued(before(options.queuedAfterMs));
+  report.found += queued.length;
+  for (const job of queued) {
+    const body = createJobBodySchema.safeParse({ type: job.type, config: job.config });
+    if (!body.success || (job.republished ?? 0) >= options.maxRepublishes) {
+      if (await deps.store.failStale(job, NOT_STARTED_FAILURE, iso)) {
+        report.failed += 1;
+        await events.publish(
+          jobUpdated(
+            { ...job, status: 'failed', error: NOT_STARTED_FAILURE, updated_at: iso },
+            'ai-jobs.sweeper',
+          ),
+        );
+      }
+      continue;
+    }
+    if (!(await deps.store.markRepublished(job, iso))) continue;
+    await deps.publisher.publish(requestOf(job.job_id, body.data, job.priority, 'ai-jobs.sweeper'));
+    report.republished += 1;
+  }
+  return report;
 }

@@ -13,6 +13,31 @@ const ROLE: Record<'simulation' | 'panel' | 'discussion', (agent: number) => str
 
 // Only the latest turns go back to the model, so a long run's prompts stay bounded.
 const CONTEXT_TURNS = 6;
+// The summary reads the latest turns under a character cap, so its prompt (and cost) does not grow
+// with the transcript: 20 agents x 10 rounds would otherwise send all 200 turns at once.
+export const SUMMARY_TURNS = 20;
+export const SUMMARY_MAX_CHARS = 12_000;
+
+/** The most LLM calls a job can make: what the caller's budget is charged when it is accepted. */
+export function llmCallsFor(job: CreateJobBody): number {
+  return job.type === 'completion' ? 1 : job.config.agents * job.config.rounds + 1;
+}
+
+/** The transcript part of the summary prompt: newest turns first in, oldest dropped past the cap. */
+export function summaryContext(
+  transcript: readonly { round: number; agent: number; text: string }[],
+): string {
+  const lines: string[] = [];
+  let chars = 0;
+  for (const turn of transcript.slice(-SUMMARY_TURNS).reverse()) {
+    const line = `Agent ${turn.agent} (round ${turn.round}): ${turn.text}`;
+    const room = SUMMARY_MAX_CHARS - chars;
+    if (room <= 0) break;
+    lines.unshift(line.length > room ? line.slice(0, room) : line);
+    chars += Math.min(line.length, room) + 1;
+  }
+  return lines.join('\n');
+}
 
 interface Turn {
   round: number;
@@ -44,7 +69,7 @@ async function runAgents(
   }
   const summary = await llm.complete([
     { role: 'system', content: 'Summarise the conversation in three sentences.' },
-    { role: 'user', content: `Topic: ${config.topic}\n${transcript.map((t) => t.text).join('\n')}` },
+    { role: 'user', content: `Topic: ${config.topic}\n${summaryContext(transcript)}` },
   ]);
   await progress(1);
   return { transcript, summary };

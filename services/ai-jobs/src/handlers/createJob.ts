@@ -16,7 +16,16 @@ const deps = {
   publisher: snsJobPublisher(config.JOBS_TOPIC_ARN),
   clock: { now: () => new Date() },
   newId: randomUUID,
-  rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  limits: {
+    free: {
+      requestsPerMinute: config.RATE_LIMIT_PER_MINUTE_FREE,
+      llmCallsPerHour: config.LLM_CALLS_PER_HOUR_FREE,
+    },
+    paid: {
+      requestsPerMinute: config.RATE_LIMIT_PER_MINUTE_PAID,
+      llmCallsPerHour: config.LLM_CALLS_PER_HOUR_PAID,
+    },
+  },
 };
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
@@ -33,7 +42,8 @@ export const handler = httpApi(
         { field: 'Idempotency-Key', message: 'must be 1-128 visible ASCII characters' },
       ]);
     }
-    // Over the rate limit, submitJob throws TooManyRequestsError: the error stack answers 429 with Retry-After.
+    // Over the rate limit or the LLM budget, submitJob throws a TooManyRequestsError (code
+    // rate_limited or budget_exceeded): the error stack answers 429 with Retry-After.
     const { job, replayed } = await submitJob(deps, caller, event.body, key, correlationIdOf(context));
     logger.info('Job accepted', { job_id: job.job_id, priority: job.priority, replayed });
     return json(

@@ -14,6 +14,7 @@ const deps = {
     model: config.OPENAI_MODEL,
     maxRetries: config.OPENAI_MAX_RETRIES,
     timeoutMs: config.OPENAI_TIMEOUT_MS,
+    maxTokens: config.OPENAI_MAX_TOKENS,
   }),
   results: sqsResultSender(config.RESPONSE_QUEUE_NAME),
   clock: { now: () => new Date() },
@@ -26,10 +27,14 @@ export const handler = sqsWorker({
   dlqName: config.REQUEST_DLQ_NAME,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
   recordHandler: async (message, { receiveCount, log, remainingTimeMs }) => {
-    const outcome = await processJob(deps, message, {
+    const report = await processJob(deps, message, {
       isLast: receiveCount >= config.MAX_RECEIVE_COUNT,
       budgetMs: jobBudgetMs(remainingTimeMs()),
     });
-    log.info('Job processed', { job_id: message.data.job_id, outcome, receive_count: receiveCount });
+    const fields = { job_id: message.data.job_id, outcome: report.outcome, receive_count: receiveCount };
+    // The job ended failed with a public code; the reason (chain included) is for operators only.
+    if (report.failure)
+      log.warn('Job result undeliverable', { ...fields, code: report.failure.code, reason: report.reason });
+    else log.info('Job processed', fields);
   },
 });

@@ -15,7 +15,7 @@ interface JobView {
   status: string;
   progress: number;
   result?: unknown;
-  error?: string;
+  error?: { code: string; message: string };
   created_at: string;
   updated_at: string;
   completed_at?: string;
@@ -123,13 +123,15 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
     const id = await submit({ type: 'discussion', config: multiAgent(topic) });
     const { job } = await watch(id, ALICE, 200);
     expect(job.status).toBe('failed');
-    expect(job.error).toMatch(/500/);
+    // The client sees a public code; the provider's error stays in the logs and the DLQ reason.
+    expect(job.error).toEqual({ code: 'llm_failed', message: expect.any(String) });
+    expect(JSON.stringify(job.error)).not.toMatch(/500|Injected/);
 
     const dead = await waitFor('the request in the DLQ', async () => {
       deadLetters.push(...(await drainQueue(REQUEST_DLQ)));
       return deadLetters.find((m) => m.body.includes(id));
     });
-    expect(dead.attributes).toMatchObject({ failure_kind: 'exhausted', receive_count: '3' });
+    expect(dead.attributes).toMatchObject({ failure_kind: 'exhausted', receive_count: '5' });
     expect(dead.attributes.failure_reason).toMatch(/500/);
   });
 
@@ -139,13 +141,16 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
     const id = await submit({ type: 'completion', config: { prompt: `slow ${randomUUID()}` } });
     const { job } = await watch(id, ALICE, 500);
     expect(job.status).toBe('failed');
-    expect(job.error).toMatch(/JobDeadlineError: The job did not finish within its \d+ ms budget/);
+    expect(job.error).toEqual({
+      code: 'job_timeout',
+      message: expect.stringMatching(/The job did not finish within its \d+ ms budget/),
+    });
 
     const dead = await waitFor('the request in the DLQ', async () => {
       deadLetters.push(...(await drainQueue(REQUEST_DLQ)));
       return deadLetters.find((m) => m.body.includes(id));
     });
-    expect(dead.attributes).toMatchObject({ failure_kind: 'exhausted', receive_count: '3' });
+    expect(dead.attributes).toMatchObject({ failure_kind: 'exhausted', receive_count: '5' });
     expect(dead.attributes.failure_reason).toMatch(/JobDeadlineError/);
   });
 
@@ -182,7 +187,7 @@ describe('ai-jobs over HTTP with the local emulators and the OpenAI stand-in', (
     const swept = (await get(dead.job_id)).json;
     expect(swept).toMatchObject({
       status: 'failed',
-      error: expect.stringMatching(/stopped without a result/),
+      error: { code: 'job_stalled', message: expect.stringMatching(/stopped without a result/) },
     });
     expect(swept.completed_at).toBeDefined();
     expect((await get(running.job_id)).json.status).toBe('processing');

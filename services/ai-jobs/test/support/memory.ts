@@ -1,5 +1,6 @@
 export { ScriptedLlm } from '@offload/testing/llm';
-import type { Job, JobRequested, JobResult } from '@offload/messages';
+import type { PublicFailure } from '@offload/errors';
+import type { Job, JobOutcome, JobRequested, JobResult } from '@offload/messages';
 import type {
   Controls,
   IdempotencyClaim,
@@ -17,7 +18,13 @@ export class MemoryJobStore implements JobStore {
   readonly progressWrites: number[] = [];
   cancelChecks = 0;
 
+  failNextCreate = false;
+
   async create(job: Job) {
+    if (this.failNextCreate) {
+      this.failNextCreate = false;
+      throw new Error('table unavailable');
+    }
     if (this.jobs.has(job.job_id)) throw new Error('ConditionalCheckFailedException');
     this.jobs.set(job.job_id, structuredClone(job));
   }
@@ -41,7 +48,7 @@ export class MemoryJobStore implements JobStore {
     Object.assign(job, { progress, updated_at: now });
     this.progressWrites.push(progress);
   }
-  async finish(result: JobResult['data'], now: string) {
+  async finish(result: JobOutcome, now: string) {
     const job = this.jobs.get(result.job_id);
     if (!job || TERMINAL.includes(job.status) || job.cancel_requested) return false;
     Object.assign(job, { status: result.status, completed_at: result.finished_at, updated_at: now });
@@ -54,9 +61,20 @@ export class MemoryJobStore implements JobStore {
       .filter((job) => job.status === 'processing' && job.updated_at < updatedBefore)
       .map((job) => structuredClone(job));
   }
-  async failStale(seen: Job, error: string, now: string) {
+  async staleQueued(updatedBefore: string) {
+    return [...this.jobs.values()]
+      .filter((job) => job.status === 'queued' && job.updated_at < updatedBefore)
+      .map((job) => structuredClone(job));
+  }
+  async markRepublished(seen: Job, now: string) {
     const job = this.jobs.get(seen.job_id);
-    if (job?.status !== 'processing' || job.updated_at !== seen.updated_at) return false;
+    if (job?.status !== 'queued' || job.updated_at !== seen.updated_at) return false;
+    Object.assign(job, { updated_at: now, republished: (job.republished ?? 0) + 1 });
+    return true;
+  }
+  async failStale(seen: Job, error: PublicFailure, now: string) {
+    const job = this.jobs.get(seen.job_id);
+    if (job?.status !== seen.status || job.updated_at !== seen.updated_at) return false;
     Object.assign(job, { status: 'failed', error, completed_at: now, updated_at: now });
     return true;
   }
@@ -94,25 +112,46 @@ export class MemoryJobStore implements JobStore {
   }
 }
 
+/** In-memory Controls; keys are kept apart by a Map of tuples, as the DynamoDB adapter's encoding does. */
 export class MemoryControls implements Controls {
   readonly claims = new Map<string, IdempotencyClaim>();
   readonly windows = new Map<string, number>();
+  readonly budgets = new Map<string, number>();
+  private readonly key = (...parts: (string | number)[]) => JSON.stringify(parts);
   async claimIdempotencyKey(owner: string, key: string, claim: IdempotencyClaim) {
-    const existing = this.claims.get(`${owner}#${key}`);
+    const existing = this.claims.get(this.key(owner, key));
     if (existing) return existing;
-    this.claims.set(`${owner}#${key}`, claim);
+    this.claims.set(this.key(owner, key), claim);
     return undefined;
   }
   async releaseIdempotencyKey(owner: string, key: string) {
-    this.claims.delete(`${owner}#${key}`);
+    this.claims.delete(this.key(owner, key));
   }
   async takeRateToken(owner: string, limit: number, now: Date) {
     const seconds = Math.floor(now.getTime() / 1000);
     const windowStart = seconds - (seconds % 60);
-    const used = this.windows.get(`${owner}#${windowStart}`) ?? 0;
+    const used = this.windows.get(this.key(owner, windowStart)) ?? 0;
     if (used >= limit) return { allowed: false as const, retryAfterSeconds: windowStart + 60 - seconds };
-    this.windows.set(`${owner}#${windowStart}`, used + 1);
+    this.windows.set(this.key(owner, windowStart), used + 1);
     return { allowed: true as const };
+  }
+  private hour(now: Date) {
+    const seconds = Math.floor(now.getTime() / 1000);
+    return { start: seconds - (seconds % 3600), left: 3600 - (seconds % 3600) };
+  }
+  async chargeLlmCalls(owner: string, calls: number, limit: number, now: Date) {
+    const { start, left } = this.hour(now);
+    const used = this.budgets.get(this.key(owner, start)) ?? 0;
+    if (used + calls > limit) return { allowed: false as const, retryAfterSeconds: left };
+    this.budgets.set(this.key(owner, start), used + calls);
+    return { allowed: true as const };
+  }
+  async refundLlmCalls(owner: string, calls: number, now: Date) {
+    const { start } = this.hour(now);
+    this.budgets.set(this.key(owner, start), (this.budgets.get(this.key(owner, start)) ?? 0) - calls);
+  }
+  spent(owner: string, now: Date) {
+    return this.budgets.get(this.key(owner, this.hour(now).start)) ?? 0;
   }
 }
 
@@ -130,7 +169,10 @@ export class MemoryPublisher implements JobPublisher {
 
 export class MemoryResults implements ResultSender {
   readonly sent: JobResult[] = [];
+  /** Rejects messages this predicate matches, as a queue rejects a body it cannot take. */
+  rejects: (message: JobResult) => boolean = () => false;
   async send(message: JobResult) {
+    if (this.rejects(message)) throw new Error('InvalidMessageContents: Invalid characters found');
     this.sent.push(message);
   }
 }

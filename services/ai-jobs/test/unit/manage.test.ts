@@ -91,9 +91,9 @@ describe('cancelJobFor', () => {
       metadata: { source: 'test' },
     };
     const results = new MemoryResults();
-    expect(await processJob({ store, llm, results, clock }, message, { isLast: false })).toBe(
-      'already-finished',
-    );
+    expect(await processJob({ store, llm, results, clock }, message, { isLast: false })).toEqual({
+      outcome: 'already-finished',
+    });
     expect(llm.calls).toHaveLength(0);
     expect(results.sent).toHaveLength(0);
   });
@@ -141,7 +141,9 @@ describe('a cancel while the job runs', () => {
         return `reply ${this.calls.length}`;
       },
     };
-    expect(await processJob({ store, llm, results, clock }, message, { isLast: false })).toBe('cancelled');
+    expect(await processJob({ store, llm, results, clock }, message, { isLast: false })).toEqual({
+      outcome: 'cancelled',
+    });
     expect(llm.calls).toHaveLength(2);
     expect(results.sent).toHaveLength(0);
     expect(await store.get(id(1))).toMatchObject({ status: 'cancelled', cancel_requested: true });
@@ -176,7 +178,7 @@ describe('a cancel while the job runs', () => {
     const llm = new ScriptedLlm();
     expect(
       await processJob({ store, llm, results: new MemoryResults(), clock }, message, { isLast: false }),
-    ).toBe('cancelled');
+    ).toEqual({ outcome: 'cancelled' });
     expect(llm.calls).toHaveLength(0);
   });
 });

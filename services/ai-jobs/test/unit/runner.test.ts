@@ -1,4 +1,4 @@
-import { runJob } from '../../src/domain/runner';
+import { llmCallsFor, runJob, SUMMARY_MAX_CHARS, SUMMARY_TURNS } from '../../src/domain/runner';
 import { ScriptedLlm } from '../support/memory';
 
 describe('runJob', () => {
@@ -55,6 +55,34 @@ describe('runJob', () => {
     );
     const lastTurnPrompt = llm.calls[19]![1]!.content;
     expect(lastTurnPrompt.match(/^Agent \d/gm)).toHaveLength(6);
+  });
+
+  it('keeps the summary prompt bounded however long the transcript and its turns are', async () => {
+    // Every answer is 3,000 characters: 200 turns would be 600 KB in one summary prompt.
+    const long = 'x'.repeat(3000);
+    const llm = {
+      calls: [] as string[],
+      complete: async (messages: { content: string }[]) => {
+        llm.calls.push(messages.at(-1)!.content);
+        return long;
+      },
+    };
+    const config = { topic: 'long', agents: 20, rounds: 10 };
+    await runJob({ type: 'discussion', config }, llm, async () => undefined);
+    expect(llm.calls).toHaveLength(llmCallsFor({ type: 'discussion', config }));
+    const summaryPrompt = llm.calls.at(-1)!;
+    expect(summaryPrompt.length).toBeLessThanOrEqual(
+      SUMMARY_MAX_CHARS + 'Topic: long\n'.length + SUMMARY_TURNS,
+    );
+    // The newest turn is in, the oldest is not.
+    expect(summaryPrompt).toContain('Agent 20 (round 10)');
+    expect(summaryPrompt).not.toContain('(round 1)');
+  });
+
+  it('counts the most calls a job can make: agents x rounds + a summary, or one completion', () => {
+    expect(llmCallsFor({ type: 'panel', config: { topic: 't', agents: 20, rounds: 10 } })).toBe(201);
+    expect(llmCallsFor({ type: 'simulation', config: { topic: 't', agents: 1, rounds: 1 } })).toBe(2);
+    expect(llmCallsFor({ type: 'completion', config: { prompt: 'p' } })).toBe(1);
   });
 
   it('stops at the first LLM failure', async () => {

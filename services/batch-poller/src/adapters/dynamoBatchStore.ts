@@ -8,10 +8,13 @@ import {
 import { conditional, dynamo, isConditionFailure, queryAll, queryPage } from '@offload/aws/dynamodb';
 import { batchItemSchema, batchJobSchema, TERMINAL_ITEM_STATUSES, type BatchItem } from '@offload/messages';
 import type { BatchStore } from '../domain/batchJobs';
+import { readRecords, type UnreadableRecord } from '../domain/records';
 
 // Sparse index keys: `active` is set only while a job is queued or running, and `open_job_id` only
 // while an item is not terminal, so "what is left to poll" is a query that shrinks as work ends.
 const ACTIVE = 'active';
+// Also sparse: `cleanup` is set only while an ended item still has provider files to delete.
+const CLEANUP_PENDING = 'pending';
 const TERMINAL = Object.fromEntries(TERMINAL_ITEM_STATUSES.map((status, i) => [`:t${i}`, status]));
 const NOT_TERMINAL = `NOT #status IN (${Object.keys(TERMINAL).join(', ')})`;
 const WRITE_CHUNK = 25;
@@ -30,8 +33,27 @@ async function writeAll(tableName: string, items: Record<string, unknown>[]): Pr
 }
 
 const parseItem = (raw: Record<string, unknown>): BatchItem => batchItemSchema.parse(raw);
+const parseJob = (raw: Record<string, unknown>) => batchJobSchema.parse(raw);
 
-export function dynamoBatchStore(jobsTable: string, itemsTable: string): BatchStore {
+/**
+ * A record that fails its schema in a listing is skipped and handed to `onUnreadable` (its table
+ * and key); a single read of one record still throws, as there is nothing else to carry on with.
+ */
+export function dynamoBatchStore(
+  jobsTable: string,
+  itemsTable: string,
+  onUnreadable: (record: UnreadableRecord) => void,
+): BatchStore {
+  const jobKey = (record: Record<string, unknown>) => ({ job_id: record.job_id });
+  const itemKey = (record: Record<string, unknown>) => ({ job_id: record.job_id, item_id: record.item_id });
+  const readJobs = (raw: Record<string, unknown>[]) =>
+    readRecords(raw, parseJob, { table: jobsTable, keyOf: jobKey }, onUnreadable);
+  const readItems = (raw: Record<string, unknown>[]) =>
+    readRecords(raw, parseItem, { table: itemsTable, keyOf: itemKey }, onUnreadable);
+  const itemTarget = (item: BatchItem) => ({
+    TableName: itemsTable,
+    Key: { job_id: item.job_id, item_id: item.item_id },
+  });
   const updateJob = (jobId: string, expression: string, values: Record<string, unknown>) =>
     conditional(
       dynamo.send(
@@ -84,7 +106,7 @@ export function dynamoBatchStore(jobsTable: string, itemsTable: string): BatchSt
         }),
       );
       const next = out.LastEvaluatedKey?.item_id as string | undefined;
-      return { items: (out.Items ?? []).map(parseItem), ...(next && { next }) };
+      return { items: readItems(out.Items ?? []), ...(next && { next }) };
     },
 
     async activeJobs() {
@@ -95,7 +117,7 @@ export function dynamoBatchStore(jobsTable: string, itemsTable: string): BatchSt
         ExpressionAttributeNames: { '#active': 'active' },
         ExpressionAttributeValues: { ':active': ACTIVE },
       });
-      return items.map((item) => batchJobSchema.parse(item));
+      return readJobs(items);
     },
 
     async openItems(jobId, limit) {
@@ -109,7 +131,7 @@ export function dynamoBatchStore(jobsTable: string, itemsTable: string): BatchSt
         },
         limit,
       );
-      return items.map(parseItem);
+      return readItems(items);
     },
 
     async allItems(jobId) {
@@ -119,22 +141,75 @@ export function dynamoBatchStore(jobsTable: string, itemsTable: string): BatchSt
         ExpressionAttributeValues: { ':job': jobId },
         ConsistentRead: true,
       });
-      return items.map(parseItem);
+      return readItems(items);
     },
 
-    markSubmitted(item, providerTaskId, now) {
+    async claimItem(item, claim) {
+      try {
+        const out = await dynamo.send(
+          new UpdateCommand({
+            ...itemTarget(item),
+            UpdateExpression:
+              'SET #status = :submitting, claim_token = :token, claimed_at = :now, updated_at = :now, ' +
+              'submit_key = if_not_exists(submit_key, :key)',
+            ConditionExpression:
+              'attribute_not_exists(provider_task_id) AND ' +
+              '(#status = :queued OR (#status = :submitting AND claimed_at < :stale))',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':submitting': 'submitting',
+              ':queued': 'queued',
+              ':token': claim.token,
+              ':now': claim.now,
+              ':stale': claim.staleBefore,
+              ':key': claim.submitKey,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return out.Attributes ? parseItem(out.Attributes) : undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    },
+
+    markSubmitted(item, token, providerTaskId, now) {
       return conditional(
         dynamo.send(
           new UpdateCommand({
-            TableName: itemsTable,
-            Key: { job_id: item.job_id, item_id: item.item_id },
-            UpdateExpression: 'SET #status = :validating, provider_task_id = :task, updated_at = :now',
-            ConditionExpression: '#status = :queued AND attribute_not_exists(provider_task_id)',
+            ...itemTarget(item),
+            UpdateExpression:
+              'SET #status = :validating, provider_task_id = :task, updated_at = :now ' +
+              'REMOVE claim_token, claimed_at',
+            ConditionExpression: '#status = :submitting AND claim_token = :token',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':validating': 'validating',
-              ':queued': 'queued',
+              ':submitting': 'submitting',
+              ':token': token,
               ':task': providerTaskId,
+              ':now': now,
+            },
+          }),
+        ),
+      );
+    },
+
+    async releaseClaim(item, token, renewKey, now) {
+      await conditional(
+        dynamo.send(
+          new UpdateCommand({
+            ...itemTarget(item),
+            UpdateExpression:
+              'SET #status = :queued, updated_at = :now REMOVE claim_token, claimed_at' +
+              (renewKey ? ', submit_key' : ''),
+            ConditionExpression: '#status = :submitting AND claim_token = :token',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':queued': 'queued',
+              ':submitting': 'submitting',
+              ':token': token,
               ':now': now,
             },
           }),
@@ -160,23 +235,58 @@ export function dynamoBatchStore(jobsTable: string, itemsTable: string): BatchSt
     finishItem(item, outcome, now) {
       // `result` and `error` are both DynamoDB reserved words, hence the name placeholder.
       const [field, detail] = 'result' in outcome ? ['result', outcome.result] : ['error', outcome.error];
+      const cleanup = outcome.files.length > 0;
       return conditional(
         dynamo.send(
           new UpdateCommand({
-            TableName: itemsTable,
-            Key: { job_id: item.job_id, item_id: item.item_id },
+            ...itemTarget(item),
             UpdateExpression:
-              'SET #status = :status, #detail = :detail, updated_at = :now, completed_at = :now ' +
-              'ADD polls :one REMOVE open_job_id',
+              'SET #status = :status, #detail = :detail, updated_at = :now, completed_at = :now' +
+              (cleanup ? ', #cleanup = :pending, cleanup_files = :files' : '') +
+              ' ADD polls :one REMOVE open_job_id',
             ConditionExpression: NOT_TERMINAL,
-            ExpressionAttributeNames: { '#status': 'status', '#detail': field },
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#detail': field,
+              ...(cleanup && { '#cleanup': 'cleanup' }),
+            },
             ExpressionAttributeValues: {
               ...TERMINAL,
               ':status': outcome.status,
               ':detail': detail,
               ':now': now,
               ':one': 1,
+              ...(cleanup && { ':pending': CLEANUP_PENDING, ':files': outcome.files }),
             },
+          }),
+        ),
+      );
+    },
+
+    async pendingCleanups(limit) {
+      const items = await queryAll(
+        {
+          TableName: itemsTable,
+          IndexName: 'byCleanup',
+          KeyConditionExpression: '#cleanup = :pending',
+          ExpressionAttributeNames: { '#cleanup': 'cleanup' },
+          ExpressionAttributeValues: { ':pending': CLEANUP_PENDING },
+          Limit: limit,
+        },
+        limit,
+      );
+      return readItems(items);
+    },
+
+    async clearCleanup(item) {
+      // Conditional so that clearing never creates an item (an update on a missing key would).
+      await conditional(
+        dynamo.send(
+          new UpdateCommand({
+            ...itemTarget(item),
+            UpdateExpression: 'REMOVE #cleanup, cleanup_files',
+            ConditionExpression: 'attribute_exists(item_id)',
+            ExpressionAttributeNames: { '#cleanup': 'cleanup' },
           }),
         ),
       );

@@ -1,7 +1,30 @@
 import OpenAI, { toFile } from 'openai';
 import * as z from 'zod';
+import { PublicFailureError } from '@offload/errors';
 import { openaiApiKey } from '@offload/llm';
-import type { BatchProvider, ProviderCheck } from '../domain/batchJobs';
+import { ProviderRejectedError, type BatchProvider, type ProviderCheck } from '../domain/batchJobs';
+
+/**
+ * The SDK sends an idempotency header only when a client names one: with it, every POST carries
+ * `Idempotency-Key` (ours when given, else one the SDK keeps for all retries of that request), so
+ * a retried POST is answered with the object the first attempt created.
+ */
+class IdempotentOpenAI extends OpenAI {
+  protected override idempotencyHeader = 'Idempotency-Key';
+}
+
+/** Answers that say the request itself was refused, so nothing was created by it. */
+const isDefiniteRejection = (error: unknown) =>
+  error instanceof OpenAI.APIError &&
+  error.status !== undefined &&
+  error.status >= 400 &&
+  error.status < 500 &&
+  ![408, 409, 429].includes(error.status);
+
+// What clients see when an item ends without a result; the provider's text stays in the logs.
+const failure = (code: string, message: string, detail?: string) =>
+  new PublicFailureError(code, message, detail === undefined ? undefined : { cause: new Error(detail) });
+const ITEM_FAILED = ['item_failed', 'The model could not answer this item'] as const;
 
 export interface OpenAIBatchOptions {
   model: string;
@@ -36,7 +59,7 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
   let openai: OpenAI | undefined;
   // Built on first use, once the key is known (on AWS it comes from SSM at cold start).
   const client = async () =>
-    (openai ??= new OpenAI({
+    (openai ??= new IdempotentOpenAI({
       apiKey: await apiKey(),
       maxRetries: options.maxRetries,
       timeout: options.timeoutMs,
@@ -59,19 +82,25 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
     return outputLine.parse(JSON.parse(first));
   }
 
-  function outcomeOf(line: z.infer<typeof outputLine>): ProviderCheck {
+  function outcomeOf(line: z.infer<typeof outputLine>, files: string[]): ProviderCheck {
     const response = line.response;
-    if (line.error) return { status: 'failed', error: line.error.message };
+    if (line.error) return { status: 'failed', failure: failure(...ITEM_FAILED, line.error.message), files };
     if (!response || response.status_code >= 400) {
-      return {
-        status: 'failed',
-        error: response?.body.error?.message ?? `The request failed with status ${response?.status_code}`,
-      };
+      const detail =
+        response?.body.error?.message ?? `The request failed with status ${response?.status_code}`;
+      return { status: 'failed', failure: failure(...ITEM_FAILED, detail), files };
     }
     const content = response.body.choices?.[0]?.message.content;
-    if (content === undefined || content === null)
-      return { status: 'failed', error: 'The model returned no content' };
-    return { status: 'succeeded', result: content };
+    if (content === undefined || content === null) {
+      const empty = failure('empty_result', 'The model returned no content for this item');
+      return { status: 'failed', failure: empty, files };
+    }
+    return { status: 'succeeded', result: content, files };
+  }
+
+  /** Removes an input file a refused batch left behind; best effort, the refusal is what matters. */
+  async function discard(openaiClient: OpenAI, fileId: string): Promise<void> {
+    await openaiClient.files.delete(fileId).catch(() => undefined);
   }
 
   return {
@@ -84,20 +113,44 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
         custom_id: request.itemId,
         method: 'POST',
         url: '/v1/chat/completions',
-        body: { model: options.model, messages },
+        body: { model: options.model, messages, max_tokens: request.maxTokens },
       })}\n`;
       const openaiClient = await client();
-      const file = await openaiClient.files.create({
-        file: await toFile(Buffer.from(jsonl, 'utf8'), `${request.jobId}-${request.itemId}.jsonl`),
-        purpose: 'batch',
-      });
-      const batch = await openaiClient.batches.create({
-        input_file_id: file.id,
-        endpoint: '/v1/chat/completions',
-        completion_window: '24h',
-        metadata: { job_id: request.jobId, item_id: request.itemId },
-      });
-      return batch.id;
+      try {
+        const file = await openaiClient.files.create(
+          {
+            file: await toFile(Buffer.from(jsonl, 'utf8'), `${request.jobId}-${request.itemId}.jsonl`),
+            purpose: 'batch',
+          },
+          { idempotencyKey: `${request.submitKey}-file` },
+        );
+        try {
+          const batch = await openaiClient.batches.create(
+            {
+              input_file_id: file.id,
+              endpoint: '/v1/chat/completions',
+              completion_window: '24h',
+              metadata: { job_id: request.jobId, item_id: request.itemId },
+            },
+            { idempotencyKey: `${request.submitKey}-batch` },
+          );
+          return batch.id;
+        } catch (error) {
+          if (isDefiniteRejection(error)) await discard(openaiClient, file.id);
+          throw error;
+        }
+      } catch (error) {
+        if (!isDefiniteRejection(error)) throw error;
+        throw new ProviderRejectedError('The provider refused the item', { cause: error });
+      }
+    },
+
+    async deleteFile(fileId) {
+      try {
+        await (await client()).files.delete(fileId);
+      } catch (error) {
+        if (!(error instanceof OpenAI.NotFoundError)) throw error;
+      }
     },
 
     async cancel(providerTaskId) {
@@ -106,6 +159,9 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
 
     async check(providerTaskId) {
       const batch = await (await client()).batches.retrieve(providerTaskId);
+      const files = [batch.input_file_id, batch.output_file_id, batch.error_file_id].filter(
+        (id): id is string => typeof id === 'string' && id !== '',
+      );
       switch (batch.status) {
         case 'validating':
         case 'in_progress':
@@ -113,18 +169,31 @@ export function openaiBatchProvider(options: OpenAIBatchOptions, apiKey = openai
         case 'cancelling':
           return { status: batch.status };
         case 'completed':
-          if (batch.output_file_id) return outcomeOf(await readLine(batch.output_file_id));
-          if (batch.error_file_id) return outcomeOf(await readLine(batch.error_file_id));
-          return { status: 'failed', error: 'The batch completed without an output file' };
+          if (batch.output_file_id) return outcomeOf(await readLine(batch.output_file_id), files);
+          if (batch.error_file_id) return outcomeOf(await readLine(batch.error_file_id), files);
+          return { status: 'failed', failure: failure(...ITEM_FAILED, 'No output file'), files };
         case 'failed':
           return {
             status: 'failed',
-            error: batch.errors?.data?.[0]?.message ?? 'The provider failed the batch',
+            failure: failure(
+              'provider_rejected',
+              "The provider rejected this item's request",
+              batch.errors?.data?.[0]?.message ?? 'The provider failed the batch',
+            ),
+            files,
           };
         case 'expired':
-          return { status: 'expired', error: 'The batch expired before it completed' };
+          return {
+            status: 'expired',
+            failure: failure('expired', 'The provider did not finish this item within its 24-hour window'),
+            files,
+          };
         case 'cancelled':
-          return { status: 'cancelled', error: 'The batch was cancelled' };
+          return {
+            status: 'cancelled',
+            failure: failure('cancelled', "The item's batch was cancelled"),
+            files,
+          };
       }
     },
   };

@@ -1,4 +1,10 @@
-import { NotFoundError } from '@offload/errors';
+import {
+  NotFoundError,
+  OffloadError,
+  publicFailureOf,
+  ValidationError,
+  type PublicFailure,
+} from '@offload/errors';
 import {
   isTerminalItemStatus,
   type BatchItem,
@@ -19,16 +25,30 @@ export const NO_EVENTS: EventSink = { publish: async () => undefined };
 /** What the provider says about one submitted item. */
 export type ProviderCheck =
   | { status: 'validating' | 'in_progress' | 'finalizing' | 'cancelling' }
-  | { status: 'succeeded'; result: string }
-  | { status: 'failed' | 'expired' | 'cancelled'; error: string };
+  | { status: 'succeeded'; result: string; files: string[] }
+  /** `failure` is an error chain: its PublicFailureError (if any) is what the client sees. */
+  | { status: 'failed' | 'expired' | 'cancelled'; failure: unknown; files: string[] };
 
-export type ItemOutcome = Extract<ProviderCheck, { result: string } | { error: string }>;
+export type FinalCheck = Extract<ProviderCheck, { files: string[] }>;
+
+/** A terminal item as stored: the result, or the public failure; plus the provider files to delete. */
+export type ItemOutcome = (
+  | { status: 'succeeded'; result: string }
+  | { status: 'failed' | 'expired' | 'cancelled'; error: PublicFailure }
+) & { files: string[] };
 
 export interface ItemRequest {
   jobId: string;
   itemId: string;
   input: string;
   system?: string;
+  /** Output-token ceiling sent in the item's request body. */
+  maxTokens: number;
+  /**
+   * Idempotency key for the provider POSTs: the same for every submitter of this item until a
+   * definite rejection, so a retry or a takeover after a crash finds the batch already created.
+   */
+  submitKey: string;
 }
 
 /** The provider's batch API, as the domain needs it. */
@@ -36,6 +56,8 @@ export interface BatchProvider {
   /** Hands one item to the provider; answers the provider's id for it. */
   submit(request: ItemRequest): Promise<string>;
   check(providerTaskId: string): Promise<ProviderCheck>;
+  /** Deletes an uploaded or produced file; a file already gone counts as deleted. */
+  deleteFile(fileId: string): Promise<void>;
   /** Asks the provider to cancel a submitted item; its checks then end `cancelled` (or done anyway). */
   cancel(providerTaskId: string): Promise<void>;
 }
@@ -46,6 +68,12 @@ export interface BatchJobPosition {
   job_id: string;
 }
 
+/**
+ * The provider refused the request outright (a 4xx other than 408/409/429): nothing was created,
+ * so a later attempt may use a fresh idempotency key.
+ */
+export class ProviderRejectedError extends OffloadError {}
+
 export interface Totals {
   processed_items: number;
   succeeded_items: number;
@@ -55,6 +83,15 @@ export interface Totals {
 export interface ItemPage {
   items: BatchItem[];
   next?: string;
+}
+
+export interface SubmitClaim {
+  token: string;
+  now: string;
+  /** A claim taken before this instant is stale: its holder has ended (crashed or timed out). */
+  staleBefore: string;
+  /** The idempotency key to use if the item has none yet. */
+  submitKey: string;
 }
 
 /** Every write that guards a state is conditional, so overlapping runs cannot apply it twice. */
@@ -68,12 +105,26 @@ export interface BatchStore {
   openItems(jobId: string, limit: number): Promise<BatchItem[]>;
   /** Every item of a job, read consistently. */
   allItems(jobId: string): Promise<BatchItem[]>;
-  /** `queued` -> `validating` with the provider's id; false if another run got there first. */
-  markSubmitted(item: BatchItem, providerTaskId: string, now: string): Promise<boolean>;
+  /**
+   * `queued` (or `submitting` with a stale claim) -> `submitting` held by `claim.token`, keeping
+   * an existing submit key; answers the claimed item, or undefined if another submitter holds it
+   * or it was already submitted.
+   */
+  claimItem(item: BatchItem, claim: SubmitClaim): Promise<BatchItem | undefined>;
+  /** `submitting` held by `token` -> `validating` with the provider's id; false if the claim was lost. */
+  markSubmitted(item: BatchItem, token: string, providerTaskId: string, now: string): Promise<boolean>;
+  /** `submitting` held by `token` -> `queued` for a later attempt; `renewKey` drops the submit key. */
+  releaseClaim(item: BatchItem, token: string, renewKey: boolean, now: string): Promise<void>;
   /** A non-terminal status change (and a poll count); a no-op once the item is terminal. */
   markProgress(item: BatchItem, status: BatchItemStatus, now: string): Promise<void>;
-  /** Non-terminal -> terminal, once: true only for the write that made the transition. */
+  /**
+   * Non-terminal -> terminal, once: true only for the write that made the transition. The
+   * outcome's files are kept as pending clean-up until `clearCleanup`.
+   */
   finishItem(item: BatchItem, outcome: ItemOutcome, now: string): Promise<boolean>;
+  /** Up to `limit` terminal items whose provider files are still to delete, from a sparse index. */
+  pendingCleanups(limit: number): Promise<BatchItem[]>;
+  clearCleanup(item: BatchItem): Promise<void>;
   /** Atomic counters on the job; only called by the run that won the item's transition. */
   countSubmitted(jobId: string, count: number, now: string): Promise<void>;
   countFinished(jobId: string, outcome: ItemOutcome['status'], now: string): Promise<void>;
@@ -96,6 +147,7 @@ export function newBatchJob(
   owner: string,
   jobId: string,
   now: string,
+  maxTokens: number,
 ): { job: BatchJob; items: BatchItem[] } {
   const job: BatchJob = {
     job_id: jobId,
@@ -108,6 +160,7 @@ export function newBatchJob(
     processed_items: 0,
     succeeded_items: 0,
     failed_items: 0,
+    max_tokens: maxTokens,
     created_at: now,
     updated_at: now,
   };
@@ -123,15 +176,43 @@ export function newBatchJob(
   return { job, items };
 }
 
-export const requestFor = (job: Pick<BatchJob, 'job_id' | 'system'>, item: BatchItem): ItemRequest => ({
+/**
+ * The request for a claimed item. Jobs recorded before `max_tokens` existed use the service's
+ * ceiling, so no request ever goes out without one.
+ */
+export const requestFor = (
+  job: Pick<BatchJob, 'job_id' | 'system' | 'max_tokens'>,
+  item: BatchItem & { submit_key: string },
+  defaultMaxTokens: number,
+): ItemRequest => ({
   jobId: job.job_id,
   itemId: item.item_id,
   input: item.input,
   ...(job.system !== undefined && { system: job.system }),
+  maxTokens: job.max_tokens ?? defaultMaxTokens,
+  submitKey: item.submit_key,
 });
 
-export const isFinalCheck = (check: ProviderCheck): check is ItemOutcome =>
-  isTerminalItemStatus(check.status);
+export const isFinalCheck = (check: ProviderCheck): check is FinalCheck => isTerminalItemStatus(check.status);
+
+/** What is stored for a final check: provider text never reaches the record, only a public failure. */
+export function outcomeOf(check: FinalCheck): ItemOutcome {
+  if (check.status === 'succeeded') return check;
+  return { status: check.status, error: publicFailureOf(check.failure), files: check.files };
+}
+
+/**
+ * The max_tokens a job's items are sent with: the caller's value if within the service's ceiling,
+ * else the ceiling itself when none was given. A larger value is refused, not clamped, so the
+ * caller never gets shorter answers than they asked for without knowing.
+ */
+export function maxTokensFor(body: Pick<CreateBatchJobBody, 'max_tokens'>, ceiling: number): number {
+  if (body.max_tokens === undefined) return ceiling;
+  if (body.max_tokens > ceiling) {
+    throw new ValidationError([{ field: 'max_tokens', message: `must be at most ${ceiling}` }]);
+  }
+  return body.max_tokens;
+}
 
 /** Aggregates recounted from the items themselves; the job is final once every item is. */
 export function resolution(
@@ -155,7 +236,8 @@ export function resolution(
 
 export const CANCELLED_ITEM: ItemOutcome = {
   status: 'cancelled',
-  error: 'The batch job was cancelled by its owner',
+  error: { code: 'cancelled', message: 'The batch job was cancelled by its owner' },
+  files: [],
 };
 
 /** The API view of a job: no owner, no system prompt. */
@@ -166,7 +248,16 @@ export function jobView(job: BatchJob) {
 
 /** The API view of an item: its state and result, not the input the caller already has. */
 export function itemView(item: BatchItem) {
-  const { job_id: _job, input: _input, polls: _polls, ...view } = item;
+  const {
+    job_id: _job,
+    input: _input,
+    polls: _polls,
+    claim_token: _token,
+    claimed_at: _claimed,
+    submit_key: _key,
+    cleanup_files: _files,
+    ...view
+  } = item;
   return view;
 }
 

@@ -1,24 +1,16 @@
 import pLimit from 'p-limit';
-import { describeError, TooManyRequestsError } from '@offload/errors';
-import {
-  batchItemCompleted,
-  batchJobUpdated,
-  type BatchItem,
-  type BatchJob,
-  type CreateBatchJobBody,
-} from '@offload/messages';
+import { describeError } from '@offload/errors';
+import { batchItemCompleted, batchJobUpdated, type BatchItem, type BatchJob } from '@offload/messages';
 import {
   CANCELLED_ITEM,
   NO_EVENTS,
   isFinalCheck,
-  newBatchJob,
-  requestFor,
+  outcomeOf,
   resolution,
-  type BatchProvider,
-  type BatchStore,
   type EventSink,
   type ItemOutcome,
 } from './batchJobs';
+import { submitItem, type SubmitDeps, type SubmitOptions } from './submit';
 
 export interface PollStats {
   jobsPolled: number;
@@ -28,22 +20,21 @@ export interface PollStats {
   errors: number;
   /** Items left for the next run because the invocation was running out of time. */
   deferred: number;
+  /** Provider files deleted after their item ended, and deletions that failed (retried later). */
+  filesDeleted: number;
+  cleanupErrors: number;
 }
 
-export interface PollDeps {
-  store: BatchStore;
-  provider: BatchProvider;
-  clock: { now(): Date };
-  /** False once there is no longer time to start a provider call and record its answer. */
-  hasTime(): boolean;
-  warn(message: string, fields: Record<string, unknown>): void;
+export type PollDeps = SubmitDeps & {
   /** batch_item.completed per item that ends, batch_job.updated per job whose aggregates moved. */
   events?: EventSink;
-}
+};
 
-export interface PollOptions {
+export interface PollOptions extends SubmitOptions {
   maxItemsPerJob: number;
   concurrency: number;
+  /** Ended items whose leftover provider files one pass tries to delete again. */
+  cleanupsPerPass: number;
 }
 
 export const emptyStats = (): PollStats => ({
@@ -53,6 +44,8 @@ export const emptyStats = (): PollStats => ({
   jobsResolved: 0,
   errors: 0,
   deferred: 0,
+  filesDeleted: 0,
+  cleanupErrors: 0,
 });
 
 export function addStats(a: PollStats, b: PollStats): PollStats {
@@ -64,9 +57,11 @@ export function addStats(a: PollStats, b: PollStats): PollStats {
 type ItemResult = 'open' | 'finished' | 'deferred' | 'error';
 
 /**
- * One polling pass: every active job, at most `maxItemsPerJob` of its open items each, all provider
- * calls through one concurrency limit. Terminal transitions are conditional writes and only the
- * run that wins one bumps the job's counters, so overlapping runs never count an item twice.
+ * One polling pass: first the clean-up left over from earlier passes, then every active job, at
+ * most `maxItemsPerJob` of its open items each, all provider calls through one concurrency limit.
+ * Terminal transitions are conditional writes and only the run that wins one bumps the job's
+ * counters, so overlapping runs never count an item twice; submissions go through the same claim
+ * as the POST handler's, so no item is ever submitted twice.
  */
 export async function pollPass(deps: PollDeps, options: PollOptions): Promise<PollStats> {
   const stats = emptyStats();
@@ -76,15 +71,61 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
   // Jobs whose stored state this pass changed: each gets one batch_job.updated at its end.
   const changed = new Set<string>();
 
-  async function finished(job: BatchJob, item: BatchItem, outcome: ItemOutcome): Promise<void> {
+  /** Records an item's end once; true only for the write that made it (which publishes it). */
+  async function finished(job: BatchJob, item: BatchItem, outcome: ItemOutcome): Promise<boolean> {
     const at = now();
-    if (!(await deps.store.finishItem(item, outcome, at))) return;
+    if (!(await deps.store.finishItem(item, outcome, at))) return false;
     await deps.store.countFinished(job.job_id, outcome.status, at);
     stats.itemsUpdated += 1;
     changed.add(job.job_id);
     await events.publish(
       batchItemCompleted(job.owner, { ...item, status: outcome.status }, outcome, at, 'batch-poller.poller'),
     );
+    return true;
+  }
+
+  /** Deletes an ended item's provider files; a failure is logged and left for a later pass. */
+  async function cleanUp(item: BatchItem, files: readonly string[]): Promise<void> {
+    try {
+      for (const file of files) {
+        await deps.provider.deleteFile(file);
+        stats.filesDeleted += 1;
+      }
+      await deps.store.clearCleanup(item);
+    } catch (error) {
+      stats.cleanupErrors += 1;
+      deps.warn('Deleting provider files failed; a later pass tries again', {
+        job_id: item.job_id,
+        item_id: item.item_id,
+        reason: describeError(error),
+      });
+    }
+  }
+
+  async function cleanUpLeftovers(): Promise<void> {
+    try {
+      const pending = await deps.store.pendingCleanups(options.cleanupsPerPass);
+      await Promise.all(
+        pending.map((item) =>
+          limit(async () => (deps.hasTime() ? cleanUp(item, item.cleanup_files ?? []) : undefined)),
+        ),
+      );
+    } catch (error) {
+      stats.cleanupErrors += 1;
+      deps.warn('Reading pending clean-ups failed; a later pass tries again', {
+        reason: describeError(error),
+      });
+    }
+  }
+
+  async function submit(job: BatchJob, item: BatchItem): Promise<void> {
+    const result = await submitItem(deps, options, job, item);
+    if (result === 'error') stats.errors += 1;
+    if (result === 'submitted') {
+      await deps.store.countSubmitted(job.job_id, 1, now());
+      stats.itemsUpdated += 1;
+      changed.add(job.job_id);
+    }
   }
 
   async function pollItem(job: BatchJob, item: BatchItem): Promise<ItemResult> {
@@ -97,18 +138,24 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
         return 'finished';
       }
       if (!item.provider_task_id) {
-        // Accepted by us but never by the provider (submission failed or ran out of time).
-        const providerTaskId = await deps.provider.submit(requestFor(job, item));
-        if (await deps.store.markSubmitted(item, providerTaskId, now())) {
-          await deps.store.countSubmitted(job.job_id, 1, now());
-          stats.itemsUpdated += 1;
-          changed.add(job.job_id);
-        }
+        // Accepted by us but never by the provider (submission failed, ran out of time or is
+        // under way elsewhere): the claim decides whether this run submits it.
+        await submit(job, item);
         return 'open';
       }
       const check = await deps.provider.check(item.provider_task_id);
       if (isFinalCheck(check)) {
-        await finished(job, item, check);
+        const outcome = outcomeOf(check);
+        if ('failure' in check) {
+          // The provider's own text goes to the logs; the item keeps only the public failure.
+          deps.warn('An item ended without a result', {
+            job_id: job.job_id,
+            item_id: item.item_id,
+            status: check.status,
+            reason: describeError(check.failure),
+          });
+        }
+        if (await finished(job, item, outcome)) await cleanUp(item, outcome.files);
         return 'finished';
       }
       if (check.status !== item.status) {
@@ -149,6 +196,7 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
     }
   }
 
+  await cleanUpLeftovers();
   const jobs = await deps.store.activeJobs();
   await Promise.all(
     jobs.map((job) =>
@@ -195,74 +243,4 @@ export async function pollRun(
     passes += 1;
   }
   return { ...total, passes };
-}
-
-/**
- * Hands a new job's items to the provider while time allows; whatever is left stays `queued` and
- * the poller submits it on its next run.
- */
-export async function submitItems(
-  deps: Pick<PollDeps, 'store' | 'provider' | 'clock' | 'hasTime' | 'warn'>,
-  job: BatchJob,
-  items: readonly BatchItem[],
-  concurrency: number,
-): Promise<number> {
-  const limit = pLimit(concurrency);
-  const now = () => deps.clock.now().toISOString();
-  const submitted = await Promise.all(
-    items.map((item) =>
-      limit(async () => {
-        if (!deps.hasTime()) return false;
-        try {
-          const providerTaskId = await deps.provider.submit(requestFor(job, item));
-          return await deps.store.markSubmitted(item, providerTaskId, now());
-        } catch (error) {
-          deps.warn('Submitting an item failed; the poller retries it', {
-            job_id: job.job_id,
-            item_id: item.item_id,
-            reason: describeError(error),
-          });
-          return false;
-        }
-      }),
-    ),
-  );
-  const count = submitted.filter(Boolean).length;
-  if (count > 0) await deps.store.countSubmitted(job.job_id, count, now());
-  return count;
-}
-
-/** A per-caller fixed-window limit: one token per call, or how long until the next window. */
-export type RateLimiter = (
-  owner: string,
-  limit: number,
-  now: Date,
-) => Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
-
-/**
- * POST /batch-jobs: within the caller's rate limit, records the job and its items (`queued`), then
- * hands items to the provider while time allows. Answers the job as stored after submission.
- */
-export async function submitBatchJob(
-  deps: Pick<PollDeps, 'store' | 'provider' | 'clock' | 'hasTime' | 'warn'> & {
-    rateLimit: RateLimiter;
-    rateLimitPerMinute: number;
-    submitConcurrency: number;
-  },
-  owner: string,
-  body: CreateBatchJobBody,
-  jobId: string,
-): Promise<BatchJob> {
-  const now = deps.clock.now();
-  const rate = await deps.rateLimit(owner, deps.rateLimitPerMinute, now);
-  if (!rate.allowed) {
-    throw new TooManyRequestsError(
-      rate.retryAfterSeconds,
-      `Too many batch jobs; retry in ${rate.retryAfterSeconds} s`,
-    );
-  }
-  const { job, items } = newBatchJob(body, owner, jobId, now.toISOString());
-  await deps.store.createJob(job, items);
-  await submitItems(deps, job, items, deps.submitConcurrency);
-  return (await deps.store.getJob(job.job_id)) ?? job;
 }

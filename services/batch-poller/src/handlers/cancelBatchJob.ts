@@ -1,6 +1,7 @@
 import { httpApi, identify, json, logger, parseCallers, uuidPathParameter } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { unreadableReporter } from '../adapters/unreadable';
 import { provider } from '../adapters/provider';
 import { callerConfig, eventsConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
@@ -9,7 +10,11 @@ import { cancelBatchJobFor } from '../domain/manage';
 const config = { ...tables(), ...callerConfig(), ...eventsConfig() };
 const callers = parseCallers(config.API_KEYS);
 const deps = {
-  store: dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME),
+  store: dynamoBatchStore(
+    config.BATCH_JOBS_TABLE_NAME,
+    config.BATCH_ITEMS_TABLE_NAME,
+    unreadableReporter().report,
+  ),
   provider,
   clock: { now: () => new Date() },
   warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),

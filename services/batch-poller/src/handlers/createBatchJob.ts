@@ -1,36 +1,79 @@
 import { randomUUID } from 'node:crypto';
-import { takeRateToken } from '@offload/aws/dynamodb';
+import { canonicalBodyHash } from '@offload/aws/idempotency';
+import { ValidationError } from '@offload/errors';
 import { BATCH_BODY_MAX_BYTES, createBatchJobBodySchema } from '@offload/messages';
 import { httpApi, identify, json, logger, parseCallers } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { dynamoBudgetLedger, dynamoControls } from '../adapters/dynamoControls';
 import { provider, submitConcurrency } from '../adapters/provider';
-import { callerConfig, submitConfig, tables } from '../config';
+import { unreadableReporter } from '../adapters/unreadable';
+import { callerConfig, claimConfig, submitConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
-import { submitBatchJob } from '../domain/poller';
+import { submitBatchJob } from '../domain/submit';
 
-const config = { ...tables(), ...callerConfig(), ...submitConfig() };
+const config = { ...tables(), ...callerConfig(), ...submitConfig(), ...claimConfig() };
 const callers = parseCallers(config.API_KEYS);
+const clock = { now: () => new Date() };
 const deps = {
-  store: dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME),
+  store: dynamoBatchStore(
+    config.BATCH_JOBS_TABLE_NAME,
+    config.BATCH_ITEMS_TABLE_NAME,
+    unreadableReporter().report,
+  ),
   provider,
-  clock: { now: () => new Date() },
-  rateLimit: (owner: string, limit: number, now: Date) =>
-    takeRateToken(config.CONTROLS_TABLE_NAME, owner, limit, now),
+  clock,
+  controls: dynamoControls(config.CONTROLS_TABLE_NAME, clock),
+  budget: dynamoBudgetLedger(config.CONTROLS_TABLE_NAME),
+  budgets: {
+    free: {
+      itemsPerHour: config.BUDGET_FREE_ITEMS_PER_HOUR,
+      itemsPerDay: config.BUDGET_FREE_ITEMS_PER_DAY,
+    },
+    paid: {
+      itemsPerHour: config.BUDGET_PAID_ITEMS_PER_HOUR,
+      itemsPerDay: config.BUDGET_PAID_ITEMS_PER_DAY,
+    },
+  },
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   submitConcurrency,
+  maxTokens: config.ITEM_OUTPUT_LIMIT,
+  claimStaleMs: config.SUBMIT_CLAIM_STALE_SECONDS * 1000,
+  newId: randomUUID,
+  newToken: randomUUID,
   warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
 };
 // Stop submitting with this much left, so the answer goes out before the request times out.
 const ANSWER_MARGIN_MS = 3000;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
-/** POST /batch-jobs: record the job and its items, hand them to the provider, answer 202. */
+/**
+ * POST /batch-jobs: record the job and its items, hand them to the provider, answer 202. Over the
+ * rate limit or the item budget, submitBatchJob throws a 429 error that the stack answers with
+ * Retry-After; an Idempotency-Key replay answers the first job with `idempotent-replayed: true`.
+ */
 export const handler = httpApi(
   async (event, context) => {
     const caller = identify(callers, event.headers);
+    const key = event.headers['idempotency-key'];
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new ValidationError([
+        { field: 'Idempotency-Key', message: 'must be 1-128 visible ASCII characters' },
+      ]);
+    }
     const hasTime = () => context.getRemainingTimeInMillis() > ANSWER_MARGIN_MS;
-    const job = await submitBatchJob({ ...deps, hasTime }, caller.userId, event.body, randomUUID());
-    logger.info('Batch job accepted', { job_id: job.job_id, items: job.total_items });
-    return json(202, jobView(job), { location: `/batch-jobs/${job.job_id}` });
+    const { job, replayed } = await submitBatchJob(
+      { ...deps, hasTime },
+      {
+        caller,
+        body: event.body,
+        ...(key !== undefined && { idempotency: { key, bodyHash: canonicalBodyHash(event.body) } }),
+      },
+    );
+    logger.info('Batch job accepted', { job_id: job.job_id, items: job.total_items, replayed });
+    return json(202, jobView(job), {
+      location: `/batch-jobs/${job.job_id}`,
+      ...(replayed && { 'idempotent-replayed': 'true' }),
+    });
   },
   { body: createBatchJobBodySchema, maxBodyBytes: BATCH_BODY_MAX_BYTES },
 );

@@ -1,11 +1,16 @@
 import { httpApi, identify, json, parseCallers, uuidPathParameter } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { unreadableReporter } from '../adapters/unreadable';
 import { callerConfig, tables } from '../config';
 import { getJobFor, jobView } from '../domain/batchJobs';
 
 const config = { ...tables(), ...callerConfig() };
 const callers = parseCallers(config.API_KEYS);
-const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
+const store = dynamoBatchStore(
+  config.BATCH_JOBS_TABLE_NAME,
+  config.BATCH_ITEMS_TABLE_NAME,
+  unreadableReporter().report,
+);
 // The poller runs every 30 s; polling this faster only costs reads.
 const POLL_AFTER_SECONDS = '30';
 

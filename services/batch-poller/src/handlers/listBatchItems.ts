@@ -3,12 +3,17 @@ import { ValidationError } from '@offload/errors';
 import { toFieldProblems } from '@offload/messages';
 import { httpApi, identify, json, parseCallers } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { unreadableReporter } from '../adapters/unreadable';
 import { callerConfig, tables } from '../config';
 import { getJobFor, itemView } from '../domain/batchJobs';
 
 const config = { ...tables(), ...callerConfig() };
 const callers = parseCallers(config.API_KEYS);
-const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
+const store = dynamoBatchStore(
+  config.BATCH_JOBS_TABLE_NAME,
+  config.BATCH_ITEMS_TABLE_NAME,
+  unreadableReporter().report,
+);
 const query = z.strictObject({
   id: z.uuid('must be a UUID'),
   limit: z.coerce.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(50),

@@ -1,40 +1,58 @@
+import { randomUUID } from 'node:crypto';
 import { logger, recordCounts, scheduled } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { provider, takeBackoffs } from '../adapters/provider';
-import { eventsConfig, pollerConfig, tables } from '../config';
+import { unreadableReporter } from '../adapters/unreadable';
+import { claimConfig, eventsConfig, pollerConfig, tables } from '../config';
 import { pollRun } from '../domain/poller';
 
-const config = { ...tables(), ...pollerConfig(), ...eventsConfig() };
+const config = { ...tables(), ...pollerConfig(), ...claimConfig(), ...eventsConfig() };
 const events = eventPublisher(config.EVENTS_TOPIC_ARN);
-const store = dynamoBatchStore(config.BATCH_JOBS_TABLE_NAME, config.BATCH_ITEMS_TABLE_NAME);
+const unreadable = unreadableReporter();
+const store = dynamoBatchStore(
+  config.BATCH_JOBS_TABLE_NAME,
+  config.BATCH_ITEMS_TABLE_NAME,
+  unreadable.report,
+);
 const options = {
   maxItemsPerJob: config.MAX_ITEMS_PER_JOB,
   concurrency: config.CONCURRENT_BATCH_SIZE,
   passes: config.POLL_PASSES,
   passIntervalMs: config.POLL_INTERVAL_MS,
+  cleanupsPerPass: config.CLEANUPS_PER_PASS,
+  claimStaleMs: config.SUBMIT_CLAIM_STALE_SECONDS * 1000,
+  defaultMaxTokens: config.ITEM_OUTPUT_LIMIT,
 };
 
 /**
  * Every minute (EventBridge's smallest rate), two passes 30 s apart; reserved concurrency 1 keeps
- * runs from overlapping on AWS, and conditional writes keep them correct if they ever do.
+ * runs from overlapping on AWS, and conditional writes (submit claims included) keep them correct
+ * if they ever do.
  */
 export const handler = scheduled(async (_event, context) => {
   const started = Date.now();
   takeBackoffs();
+  unreadable.take();
   const stats = await pollRun(
     {
       store,
       provider,
       clock: { now: () => new Date() },
       hasTime: () => context.getRemainingTimeInMillis() > config.SAFETY_MARGIN_MS,
+      newToken: randomUUID,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       warn: (message, fields) => logger.warn(message, fields),
       events,
     },
     options,
   );
-  const line = { ...stats, backoffs: takeBackoffs(), durationMs: Date.now() - started };
+  const line = {
+    ...stats,
+    backoffs: takeBackoffs(),
+    unreadable: unreadable.take(),
+    durationMs: Date.now() - started,
+  };
   logger.info('Batch poll run', line);
   recordCounts({
     JobsPolled: line.jobsPolled,
@@ -44,6 +62,9 @@ export const handler = scheduled(async (_event, context) => {
     PollErrors: line.errors,
     ItemsDeferred: line.deferred,
     ProviderBackoffs: line.backoffs,
+    FilesDeleted: line.filesDeleted,
+    CleanupErrors: line.cleanupErrors,
+    UnreadableRecords: line.unreadable,
   });
   return line;
 });

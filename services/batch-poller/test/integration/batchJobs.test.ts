@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '@offload/aws/dynamodb';
 import { invokeFunction, stubControl, waitFor } from '@offload/testing';
 import type { PollStats } from '../../src/domain/poller';
 
 // Names follow services/batch-poller/serverless.yml at the `test` stage the harness starts; that
 // stage disables the schedule so each test starts the poller runs it counts.
 const POLLER = 'offload-batch-poller-test-pollBatches';
-const ALICE = 'dev-key-alice';
+const JOBS_TABLE = 'offload-batch-poller-test-jobs';
+// Bob is on the paid tier, whose test-stage item budget the heavy tests cannot exhaust; Carol is
+// on the free tier, whose test-stage budget is 40 items.
+const BOB = 'dev-key-bob';
 const CAROL = 'dev-key-carol';
 
 interface JobView {
@@ -23,10 +28,10 @@ interface ItemView {
   status: string;
   provider_task_id?: string;
   result?: string;
-  error?: string;
+  error?: { code: string; message: string };
 }
 /** The poller's statistics line, as its invocation answers it. */
-type RunStats = PollStats & { passes: number; backoffs: number; durationMs: number };
+type RunStats = PollStats & { passes: number; backoffs: number; unreadable: number; durationMs: number };
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -36,19 +41,23 @@ const env = (name: string) => {
 const api = () => env('BATCH_POLLER_URL');
 const poll = () => invokeFunction<RunStats>(env('BATCH_POLLER_LAMBDA_URL'), POLLER);
 
-async function request(path: string, init: { method?: string; body?: unknown; key?: string } = {}) {
+async function request(
+  path: string,
+  init: { method?: string; body?: unknown; key?: string; idempotencyKey?: string } = {},
+) {
   const res = await fetch(`${api()}${path}`, {
     method: init.method ?? 'GET',
     headers: {
       'content-type': 'application/json',
-      ...(init.key !== '' && { 'x-api-key': init.key ?? ALICE }),
+      ...(init.key !== '' && { 'x-api-key': init.key ?? BOB }),
+      ...(init.idempotencyKey !== undefined && { 'idempotency-key': init.idempotencyKey }),
     },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
 }
 
-async function submit(inputs: string[], key = ALICE): Promise<JobView> {
+async function submit(inputs: string[], key = BOB): Promise<JobView> {
   const res = await request('/batch-jobs', {
     method: 'POST',
     key,
@@ -58,7 +67,8 @@ async function submit(inputs: string[], key = ALICE): Promise<JobView> {
   return res.json as unknown as JobView;
 }
 
-const getJob = async (id: string) => (await request(`/batch-jobs/${id}`)).json as unknown as JobView;
+const getJob = async (id: string, key = BOB) =>
+  (await request(`/batch-jobs/${id}`, { key })).json as unknown as JobView;
 
 async function allItems(id: string): Promise<ItemView[]> {
   const items: ItemView[] = [];
@@ -73,11 +83,11 @@ async function allItems(id: string): Promise<ItemView[]> {
 }
 
 /** Runs the poller until every listed job is resolved; answers each run's statistics line. */
-async function pollUntilResolved(ids: string[], maxRuns = 20): Promise<RunStats[]> {
+async function pollUntilResolved(ids: string[], maxRuns = 20, key = BOB): Promise<RunStats[]> {
   const runs: RunStats[] = [];
   for (let i = 0; i < maxRuns; i++) {
     runs.push(await poll());
-    const jobs = await Promise.all(ids.map(getJob));
+    const jobs = await Promise.all(ids.map((id) => getJob(id, key)));
     if (jobs.every((job) => job.status === 'completed' || job.status === 'failed')) return runs;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
@@ -134,9 +144,10 @@ describe('batch-poller over HTTP with the local emulators and the OpenAI stand-i
     });
     const items = await allItems(job.job_id);
     expect(items.map((i) => i.status)).toEqual(['failed', 'expired', 'failed']);
-    expect(items[0]!.error).toMatch(/Injected failure/);
-    expect(items[1]!.error).toMatch(/expired/);
-    expect(items[2]!.error).toMatch(/Injected item failure/);
+    // Public codes and messages only: the provider's own error text stays in the logs.
+    expect(items.map((i) => i.error?.code)).toEqual(['provider_rejected', 'expired', 'item_failed']);
+    for (const item of items) expect(item.error?.message).toEqual(expect.any(String));
+    expect(JSON.stringify(items)).not.toMatch(/Injected/);
   });
 
   it('resolves every item while 30% of provider calls answer 429, backing off each time', async () => {
@@ -216,5 +227,170 @@ describe('batch-poller over HTTP with the local emulators and the OpenAI stand-i
     expect(first.json.next_after).toBe('0010');
     expect(await allItems(job.job_id)).toHaveLength(25);
     await pollUntilResolved([job.job_id]);
+  });
+});
+
+interface StubBatch {
+  id: string;
+  input_file_id: string;
+  output_file_id: string | null;
+  error_file_id: string | null;
+  metadata: Record<string, string> | null;
+}
+interface StubStats {
+  batchRequests: number;
+  filesCreated: number;
+  filesDeleted: number;
+  batchesCreated: number;
+}
+
+/** Every object of a list route of the stand-in, following its cursor pages. */
+async function stubList<T extends { id: string }>(route: string): Promise<T[]> {
+  const all: T[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await stubControl<{ data: T[]; has_more: boolean }>(
+      `/v1/${route}?limit=100${after ? `&after=${after}` : ''}`,
+    );
+    all.push(...page.data);
+    if (!page.has_more) return all;
+    after = page.data[page.data.length - 1]!.id;
+  }
+}
+
+/** The provider batches the stand-in holds for a job, counted per item id. */
+async function batchesPerItem(jobId: string): Promise<Map<string, StubBatch[]>> {
+  const perItem = new Map<string, StubBatch[]>();
+  for (const batch of await stubList<StubBatch>('batches')) {
+    if (batch.metadata?.job_id !== jobId) continue;
+    const itemId = batch.metadata.item_id!;
+    perItem.set(itemId, [...(perItem.get(itemId) ?? []), batch]);
+  }
+  return perItem;
+}
+
+const stubStats = () => stubControl<StubStats>('/_stub/stats');
+
+describe('batch-poller: one provider batch per item, idempotent retries, clean-up and budgets', () => {
+  afterEach(async () => {
+    await stubControl('/_stub/config', 'POST', { latencyMs: 20 });
+  });
+
+  it('creates exactly one provider batch per item while POSTs and poller runs race', async () => {
+    // Slow provider answers keep every POST submitting while the poller runs start.
+    await stubControl('/_stub/config', 'POST', { latencyMs: 150 });
+    const before = await stubStats();
+    const posts = Promise.all([1, 2, 3, 4].map((n) => submit(inputs(15, `race ${n}`))));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const racing = await Promise.all([poll(), poll()]);
+    const jobs = await posts;
+    await stubControl('/_stub/config', 'POST', { latencyMs: 20 });
+    // The runs met the jobs while they were being submitted.
+    expect(racing.reduce((sum, run) => sum + run.itemsPolled, 0)).toBeGreaterThan(0);
+
+    await pollUntilResolved(jobs.map((j) => j.job_id));
+    for (const job of jobs) {
+      const perItem = await batchesPerItem(job.job_id);
+      expect(perItem.size).toBe(15);
+      expect([...perItem.values()].every((batches) => batches.length === 1)).toBe(true);
+      expect(await getJob(job.job_id)).toMatchObject({ status: 'completed', submitted_items: 15 });
+    }
+    const after = await stubStats();
+    expect(after.batchesCreated - before.batchesCreated).toBe(60);
+    expect(after.filesCreated - before.filesCreated).toBe(60);
+  });
+
+  it('answers an Idempotency-Key retry with the first job, creating no provider object', async () => {
+    const key = `retry-${randomUUID()}`;
+    const body = { items: inputs(3, key).map((input) => ({ input })) };
+    const first = await request('/batch-jobs', { method: 'POST', body, idempotencyKey: key });
+    expect(first.status).toBe(202);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const before = await stubStats();
+
+    const again = await request('/batch-jobs', { method: 'POST', body, idempotencyKey: key });
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.json.job_id).toBe(first.json.job_id);
+    expect(again.headers.get('location')).toBe(`/batch-jobs/${String(first.json.job_id)}`);
+
+    const reused = await request('/batch-jobs', {
+      method: 'POST',
+      body: { items: [{ input: 'another body' }] },
+      idempotencyKey: key,
+    });
+    expect(reused.status).toBe(422);
+    expect((reused.json.error as { code: string }).code).toBe('idempotency_key_reused');
+
+    const after = await stubStats();
+    expect(after.filesCreated).toBe(before.filesCreated);
+    expect(after.batchesCreated).toBe(before.batchesCreated);
+    await pollUntilResolved([String(first.json.job_id)]);
+  });
+
+  it('deletes every input, output and error file once the item’s batch has ended', async () => {
+    const tag = randomUUID();
+    await stubControl('/_stub/batch-outcomes', 'POST', { match: `${tag}-i`, outcome: 'item_error' });
+    const before = await stubStats();
+    const job = await submit([`${tag}-a`, `${tag}-b`, `${tag}-i`]);
+    await pollUntilResolved([job.job_id]);
+    await stubControl('/_stub/batch-outcomes', 'DELETE');
+
+    const batches = [...(await batchesPerItem(job.job_id)).values()].flat();
+    expect(batches).toHaveLength(3);
+    const produced = batches.flatMap((b) =>
+      [b.input_file_id, b.output_file_id, b.error_file_id].filter((id): id is string => id !== null),
+    );
+    // Three inputs, two outputs and one error file.
+    expect(produced).toHaveLength(6);
+    const remaining = new Set((await stubList<{ id: string }>('files')).map((f) => f.id));
+    expect(produced.filter((id) => remaining.has(id))).toEqual([]);
+    expect((await stubStats()).filesDeleted - before.filesDeleted).toBeGreaterThanOrEqual(6);
+  });
+
+  it('answers an over-budget caller 429 budget_exceeded with Retry-After, and the provider sees no call', async () => {
+    const first = await submit(inputs(30, 'carol budget'), CAROL);
+    const before = await stubStats();
+    const over = await request('/batch-jobs', {
+      method: 'POST',
+      key: CAROL,
+      body: { items: inputs(20, 'carol over').map((input) => ({ input })) },
+    });
+    expect(over.status).toBe(429);
+    expect((over.json.error as { code: string }).code).toBe('budget_exceeded');
+    const retryAfter = Number(over.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(24 * 60 * 60);
+    expect((await stubStats()).batchRequests).toBe(before.batchRequests);
+    await pollUntilResolved([first.job_id], 20, CAROL);
+  });
+
+  it('refuses a max_tokens above the ceiling with 400 naming the field', async () => {
+    const res = await request('/batch-jobs', {
+      method: 'POST',
+      body: { max_tokens: 2000, items: [{ input: 'x' }] },
+    });
+    expect(res.status).toBe(400);
+    const fields = (res.json.error as { details: { field: string }[] }).details.map((d) => d.field);
+    expect(fields).toContain('max_tokens');
+  });
+
+  it('skips an unreadable record, counts it and carries on with the rest', async () => {
+    const badId = randomUUID();
+    // A job record the schema no longer accepts, as a bad write or an old format would leave.
+    await dynamo.send(
+      new PutCommand({
+        TableName: JOBS_TABLE,
+        Item: { job_id: badId, active: 'active', status: 'unknown', created_at: 'yesterday' },
+      }),
+    );
+    try {
+      const job = await submit(inputs(2, 'next to a bad record'));
+      const runs = await pollUntilResolved([job.job_id]);
+      expect(runs.every((run) => run.unreadable >= 1 && run.errors === 0)).toBe(true);
+      expect(await getJob(job.job_id)).toMatchObject({ status: 'completed', processed_items: 2 });
+    } finally {
+      await dynamo.send(new DeleteCommand({ TableName: JOBS_TABLE, Key: { job_id: badId } }));
+    }
   });
 });

@@ -1,5 +1,7 @@
 import { isTerminalItemStatus, type BatchItem, type BatchJob } from '@offload/messages';
 import type { BatchProvider, BatchStore, ItemRequest, ProviderCheck } from '../../src/domain/batchJobs';
+import type { BudgetLedger, BudgetWindow } from '../../src/domain/budget';
+import type { BatchControls } from '../../src/domain/submit';
 
 /**
  * In-memory stand-ins for unit tests only: the store keeps the same conditional rules as the
@@ -44,11 +46,36 @@ export function memoryStore() {
     async allItems(jobId) {
       return itemsOf(jobId).map((i) => ({ ...i }));
     },
-    async markSubmitted(item, providerTaskId, now) {
+    async claimItem(item, claim) {
       const current = items.get(key(item.job_id, item.item_id))!;
-      if (current.status !== 'queued' || current.provider_task_id) return false;
+      const free =
+        current.status === 'queued' ||
+        (current.status === 'submitting' && (current.claimed_at ?? '') < claim.staleBefore);
+      if (current.provider_task_id || !free) return undefined;
+      Object.assign(current, {
+        status: 'submitting',
+        claim_token: claim.token,
+        claimed_at: claim.now,
+        updated_at: claim.now,
+        submit_key: current.submit_key ?? claim.submitKey,
+      });
+      return { ...current };
+    },
+    async markSubmitted(item, token, providerTaskId, now) {
+      const current = items.get(key(item.job_id, item.item_id))!;
+      if (current.status !== 'submitting' || current.claim_token !== token) return false;
       Object.assign(current, { status: 'validating', provider_task_id: providerTaskId, updated_at: now });
+      delete current.claim_token;
+      delete current.claimed_at;
       return true;
+    },
+    async releaseClaim(item, token, renewKey, now) {
+      const current = items.get(key(item.job_id, item.item_id))!;
+      if (current.status !== 'submitting' || current.claim_token !== token) return;
+      Object.assign(current, { status: 'queued', updated_at: now });
+      delete current.claim_token;
+      delete current.claimed_at;
+      if (renewKey) delete current.submit_key;
     },
     async markProgress(item, status, now) {
       const current = items.get(key(item.job_id, item.item_id))!;
@@ -61,11 +88,21 @@ export function memoryStore() {
       Object.assign(current, {
         status: outcome.status,
         ...('result' in outcome ? { result: outcome.result } : { error: outcome.error }),
+        ...(outcome.files.length > 0 && { cleanup_files: [...outcome.files] }),
         updated_at: now,
         completed_at: now,
         polls: current.polls + 1,
       });
       return true;
+    },
+    async pendingCleanups(limit) {
+      return [...items.values()]
+        .filter((i) => i.cleanup_files)
+        .slice(0, limit)
+        .map((i) => ({ ...i }));
+    },
+    async clearCleanup(item) {
+      delete items.get(key(item.job_id, item.item_id))!.cleanup_files;
     },
     async countSubmitted(jobId, count, now) {
       const job = openJob(jobId);
@@ -114,29 +151,43 @@ export function memoryStore() {
 
 /**
  * A provider whose items move through scripted checks: each `check` of an item answers the next
- * entry of its script (the last one repeats). Unknown items answer the default script.
+ * entry of its script (the last one repeats). Unknown items answer the default script. Like the
+ * real API with an Idempotency-Key, a submit with a submit key seen before answers the batch it
+ * created then; `created` counts the batches really made.
  */
-export function scriptedProvider(defaultScript: ProviderCheck[] = [{ status: 'succeeded', result: 'ok' }]) {
+export function scriptedProvider(
+  defaultScript: ProviderCheck[] = [{ status: 'succeeded', result: 'ok', files: [] }],
+) {
   const scripts = new Map<string, ProviderCheck[]>();
   const submitted: ItemRequest[] = [];
+  const created = new Map<string, string>();
   const checks = new Map<string, number>();
-  const failSubmitFor = new Set<string>();
+  const failSubmitFor = new Map<string, Error>();
   /** Item id -> how many of its next checks throw. */
   const failChecksFor = new Map<string, number>();
   const cancelled: string[] = [];
+  const deleted: string[] = [];
+  const failDeletes = { remaining: 0 };
+  let batches = 0;
   const provider: BatchProvider = {
     async cancel(providerTaskId) {
       cancelled.push(providerTaskId);
       scripts.set(providerTaskId.split('_').pop()!, [
         { status: 'cancelling' },
-        { status: 'cancelled', error: 'The batch was cancelled' },
+        { status: 'cancelled', failure: new Error('The batch was cancelled'), files: [] },
       ]);
       checks.delete(providerTaskId);
     },
     async submit(request) {
-      if (failSubmitFor.has(request.itemId)) throw new Error(`submit refused for ${request.itemId}`);
+      const refusal = failSubmitFor.get(request.itemId);
+      if (refusal) throw refusal;
       submitted.push(request);
-      return `batch_${request.jobId.slice(0, 8)}_${request.itemId}`;
+      const known = created.get(request.submitKey);
+      if (known) return known;
+      batches += 1;
+      const id = `batch_${request.jobId.slice(0, 8)}_${batches}_${request.itemId}`;
+      created.set(request.submitKey, id);
+      return id;
     },
     async check(providerTaskId) {
       const itemId = providerTaskId.split('_').pop()!;
@@ -150,6 +201,61 @@ export function scriptedProvider(defaultScript: ProviderCheck[] = [{ status: 'su
       }
       return script[Math.min(n, script.length - 1)]!;
     },
+    async deleteFile(fileId) {
+      if (failDeletes.remaining > 0) {
+        failDeletes.remaining -= 1;
+        throw new Error(`500 deleting ${fileId}`);
+      }
+      deleted.push(fileId);
+    },
   };
-  return { provider, scripts, submitted, checks, failSubmitFor, failChecksFor, cancelled };
+  return {
+    provider,
+    scripts,
+    submitted,
+    checks,
+    failSubmitFor,
+    failChecksFor,
+    deleted,
+    failDeletes,
+    batchesCreated: () => batches,
+    cancelled,
+  };
+}
+
+/** Idempotency keys, rate tokens and item budgets in memory, with the adapters' rules. */
+export function memoryControls(rate: { allowed: true } | { allowed: false; retryAfterSeconds: number }) {
+  const keys = new Map<string, { jobId: string; bodyHash: string }>();
+  const usage = new Map<string, { day: number; hour: number }>();
+  const controls: BatchControls = {
+    async claimIdempotencyKey(owner, key, claim) {
+      const id = JSON.stringify([owner, key]);
+      const existing = keys.get(id);
+      if (existing) return existing;
+      keys.set(id, claim);
+      return undefined;
+    },
+    async releaseIdempotencyKey(owner, key) {
+      keys.delete(JSON.stringify([owner, key]));
+    },
+    async takeRateToken() {
+      return rate;
+    },
+  };
+  const slot = (owner: string, window: BudgetWindow) => `${owner}/${window.day}/${window.hour}`;
+  const budget: BudgetLedger = {
+    async charge(owner, window, count, limits) {
+      const used = usage.get(slot(owner, window)) ?? { day: 0, hour: 0 };
+      if (used.day + count > limits.itemsPerDay || used.hour + count > limits.itemsPerHour) {
+        return { charged: false, used: { ...used } };
+      }
+      usage.set(slot(owner, window), { day: used.day + count, hour: used.hour + count });
+      return { charged: true };
+    },
+    async refund(owner, window, count) {
+      const used = usage.get(slot(owner, window));
+      if (used) usage.set(slot(owner, window), { day: used.day - count, hour: used.hour - count });
+    },
+  };
+  return { controls, budget, keys, usage };
 }

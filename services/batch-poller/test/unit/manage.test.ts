@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, ValidationError } from '@offload/errors';
+import { NotFoundError, PublicFailureError, ValidationError } from '@offload/errors';
 import { createBatchJobBodySchema, liveEvent, type LiveEvent } from '@offload/messages';
 import { newBatchJob } from '../../src/domain/batchJobs';
 import { BatchJobFinishedError, cancelBatchJobFor, listBatchJobsFor } from '../../src/domain/manage';
-import { pollPass, submitItems } from '../../src/domain/poller';
+import { pollPass } from '../../src/domain/poller';
+import { submitItems } from '../../src/domain/submit';
 import { memoryStore, scriptedProvider } from '../support/memory';
 
+const submitOptions = { claimStaleMs: 120_000, defaultMaxTokens: 256 };
+const pollOptions = { maxItemsPerJob: 50, concurrency: 5, cleanupsPerPass: 50, ...submitOptions };
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 10, 0, s));
 
 async function setup() {
@@ -17,13 +20,14 @@ async function setup() {
     provider: scripted.provider,
     clock: { now: () => at(59) },
     hasTime: () => true,
+    newToken: randomUUID,
     warn: (_m: string, fields: Record<string, unknown>) => warnings.push(fields),
   };
   const add = async (owner: string, second: number, items = 2) => {
     const body = createBatchJobBodySchema.parse({
       items: Array.from({ length: items }, (_, i) => ({ input: `item ${i}` })),
     });
-    const created = newBatchJob(body, owner, randomUUID(), at(second).toISOString());
+    const created = newBatchJob(body, owner, randomUUID(), at(second).toISOString(), 256);
     await memory.store.createJob(created.job, created.items);
     return created;
   };
@@ -69,16 +73,16 @@ describe('cancelBatchJobFor', () => {
     const s = await setup();
     const { job, items } = await s.add('alice', 1, 3);
     // Two items reach the provider; the third stays queued (a refused submit).
-    s.failSubmitFor.add('0003');
-    await submitItems(s.deps, job, items, 3);
+    s.failSubmitFor.set('0003', new Error('refused'));
+    await submitItems(s.deps, submitOptions, job, items, 3);
     s.failSubmitFor.clear();
     const outcome = await cancelBatchJobFor(s.deps, job.job_id, 'alice');
     expect(outcome.state).toBe('cancelling');
     expect(outcome.job).toMatchObject({ status: 'running', cancel_requested: true });
     expect(s.cancelled).toHaveLength(2);
     const submittedBefore = s.submitted.length;
-    await pollPass(s.deps, { maxItemsPerJob: 50, concurrency: 5 });
-    await pollPass(s.deps, { maxItemsPerJob: 50, concurrency: 5 });
+    await pollPass(s.deps, pollOptions);
+    await pollPass(s.deps, pollOptions);
     expect(s.submitted.length).toBe(submittedBefore);
     expect(await s.store.getJob(job.job_id)).toMatchObject({ status: 'cancelled', processed_items: 3 });
   });
@@ -95,13 +99,15 @@ describe('batch events', () => {
   it('the poller publishes each finished item with its result and the job’s aggregates once per pass', async () => {
     const s = await setup();
     const { job, items } = await s.add('alice', 1, 2);
-    await submitItems(s.deps, job, items, 2);
-    s.scripts.set('0001', [{ status: 'succeeded', result: 'first answer' }]);
-    s.scripts.set('0002', [{ status: 'failed', error: 'no luck' }]);
+    await submitItems(s.deps, submitOptions, job, items, 2);
+    s.scripts.set('0001', [{ status: 'succeeded', result: 'first answer', files: [] }]);
+    s.scripts.set('0002', [
+      { status: 'failed', failure: new PublicFailureError('no_luck', 'no luck'), files: [] },
+    ]);
     const published: LiveEvent[] = [];
     await pollPass(
       { ...s.deps, events: { publish: async (e) => void published.push(liveEvent.parse(e)) } },
-      { maxItemsPerJob: 50, concurrency: 5 },
+      pollOptions,
     );
     const itemEvents = published.filter((e) => e.type === 'batch_item.completed').map((e) => e.data);
     expect(itemEvents).toEqual(
@@ -112,7 +118,11 @@ describe('batch events', () => {
           status: 'succeeded',
           result: 'first answer',
         }),
-        expect.objectContaining({ item_id: '0002', status: 'failed', error: 'no luck' }),
+        expect.objectContaining({
+          item_id: '0002',
+          status: 'failed',
+          error: { code: 'no_luck', message: 'no luck' },
+        }),
       ]),
     );
     const jobEvents = published.filter((e) => e.type === 'batch_job.updated');

@@ -1,5 +1,5 @@
 import type { CreateTaskBody, Task, TaskSubmitted } from '@offload/messages';
-import { describeError, NotFoundError, OffloadError } from '@offload/errors';
+import { NotFoundError, OffloadError, publicFailureOf, type PublicFailure } from '@offload/errors';
 
 /** Where tasks live. Every state change is conditional so a redelivered message changes nothing. */
 export interface TaskStore {
@@ -11,8 +11,8 @@ export interface TaskStore {
   start(taskId: string, now: string): Promise<Task | undefined>;
   /** processing -> completed; false if it had already left `processing`. */
   complete(taskId: string, result: Record<string, unknown>, now: string): Promise<boolean>;
-  /** processing -> failed; false if it had already left `processing`. */
-  fail(taskId: string, error: string, now: string): Promise<boolean>;
+  /** processing -> failed with the public failure; false if it had already left `processing`. */
+  fail(taskId: string, error: PublicFailure, now: string): Promise<boolean>;
 }
 
 export interface TaskQueue {
@@ -84,7 +84,8 @@ export type ProcessOutcome = 'completed' | 'already-finished';
 /**
  * Processes one task idempotently: a task already completed or failed is left alone, a task
  * interrupted mid-work (still `processing`) is picked up again. On the last allowed attempt a
- * work failure marks the task `failed` before the error goes on to the DLQ.
+ * work failure marks the task `failed` before the error goes on to the DLQ. The task records only
+ * the public failure (publicFailureOf); the chain reaches the logs and the DLQ reason.
  */
 export async function processTask(
   deps: { store: TaskStore; work: TaskWork; clock: Clock },
@@ -101,7 +102,7 @@ export async function processTask(
   try {
     result = await deps.work(task);
   } catch (error) {
-    if (attempt.isLast) await deps.store.fail(taskId, describeError(error), deps.clock.now());
+    if (attempt.isLast) await deps.store.fail(taskId, publicFailureOf(error), deps.clock.now());
     throw error;
   }
   const completed = await deps.store.complete(taskId, result, deps.clock.now());

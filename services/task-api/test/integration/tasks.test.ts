@@ -216,7 +216,7 @@ describe('task-api over HTTP with the local emulators', () => {
     expect((await drainDlq()).filter((m) => ids.some((id) => m.body.includes(id)))).toHaveLength(0);
   });
 
-  it('moves a task that always fails to the DLQ after 3 receives, with its reason, and processes the rest', async () => {
+  it('moves a task that always fails to the DLQ after 5 receives, with its reason, and processes the rest', async () => {
     const before = queuedTask('before poison');
     const after = queuedTask('after poison');
     const missing = randomUUID(); // never recorded: every delivery fails
@@ -226,7 +226,7 @@ describe('task-api over HTTP with the local emulators', () => {
     await enqueue(envelope(after.task_id));
 
     const dead = await deadLetterFor('the failing message in the DLQ', missing);
-    expect(dead.attributes).toMatchObject({ failure_kind: 'exhausted', receive_count: '3' });
+    expect(dead.attributes).toMatchObject({ failure_kind: 'exhausted', receive_count: '5' });
     expect(dead.attributes.failure_reason).toMatch(/TaskNotFoundError/);
 
     await waitForStatus(before.task_id, 'completed');

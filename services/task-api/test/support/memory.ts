@@ -1,3 +1,4 @@
+import type { PublicFailure } from '@offload/errors';
 import type { Task, TaskSubmitted } from '@offload/messages';
 import type { TaskQueue, TaskStore } from '../../src/domain/tasks';
 
@@ -34,7 +35,7 @@ export class MemoryTaskStore implements TaskStore {
     return this.finish(taskId, { status: 'completed', result, completed_at: now, updated_at: now });
   }
 
-  async fail(taskId: string, error: string, now: string) {
+  async fail(taskId: string, error: PublicFailure, now: string) {
     return this.finish(taskId, { status: 'failed', error, failed_at: now, updated_at: now });
   }
 

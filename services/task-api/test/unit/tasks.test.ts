@@ -1,3 +1,4 @@
+import { INTERNAL_FAILURE, PublicFailureError } from '@offload/errors';
 import { NotFoundError } from '@offload/errors';
 import { taskSubmitted, type CreateTaskBody } from '@offload/messages';
 import { getTask, processTask, submitTask, TaskNotFoundError, type TaskWork } from '../../src/domain/tasks';
@@ -94,10 +95,25 @@ describe('processTask', () => {
     await expect(processTask({ store, work, clock }, ID, { isLast: true })).rejects.toThrow(
       'printer on fire',
     );
+    // The record holds the public failure only; the internal text stays in the logs.
     expect(await store.get(ID)).toMatchObject({
       status: 'failed',
-      error: 'Error: printer on fire',
+      error: INTERNAL_FAILURE,
       attempts: 2,
+    });
+    expect(JSON.stringify(await store.get(ID))).not.toMatch(/printer/);
+  });
+
+  it('records the code and message of a public failure in the chain', async () => {
+    const { store, submitDeps, clock } = setup();
+    const work: TaskWork = async () => {
+      throw new PublicFailureError('due_date_passed', 'The due date has passed', { cause: new Error('x') });
+    };
+    await submitTask(submitDeps, body);
+    await expect(processTask({ store, work, clock }, ID, { isLast: true })).rejects.toThrow();
+    expect((await store.get(ID))?.error).toEqual({
+      code: 'due_date_passed',
+      message: 'The due date has passed',
     });
   });
 });

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo, isConditionFailure } from './dynamodb';
+
+/** What an `Idempotency-Key` stands for: the record it created and the body it was sent with. */
+export interface IdempotencyClaim {
+  id: string;
+  bodyHash: string;
+}
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * The key's item in a controls table keyed by `pk`. Each part is URI-encoded, so a `#` inside a
+ * user id or a key can never make two different (owner, key) pairs share an item.
+ */
+export const idempotencyItemKey = (scope: string, owner: string, key: string) => ({
+  pk: ['idem', scope, owner, key].map(encodeURIComponent).join('#'),
+});
+
+/** A hash of a body that ignores key order, so the same request always hashes the same. */
+export function canonicalBodyHash(body: unknown): string {
+  const sorted = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(sorted)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+          )
+        : value;
+  return createHash('sha256')
+    .update(JSON.stringify(sorted(body)))
+    .digest('hex');
+}
+
+/**
+ * Records `claim` for this caller's key with a conditional put, or answers the claim already there
+ * (read consistently). The item expires through the table's TTL attribute `expires_at`.
+ */
+export async function claimIdempotencyKey(
+  tableName: string,
+  scope: string,
+  owner: string,
+  key: string,
+  claim: IdempotencyClaim,
+  now: Date,
+  ttlSeconds = DAY_SECONDS,
+): Promise<IdempotencyClaim | undefined> {
+  const Key = idempotencyItemKey(scope, owner, key);
+  try {
+    await dynamo.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...Key,
+          record_id: claim.id,
+          body_hash: claim.bodyHash,
+          expires_at: Math.floor(now.getTime() / 1000) + ttlSeconds,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return undefined;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
+  return out.Item && { id: String(out.Item.record_id), bodyHash: String(out.Item.body_hash) };
+}
+
+/** Lets the key go again: the request that claimed it recorded nothing. */
+export async function releaseIdempotencyKey(
+  tableName: string,
+  scope: string,
+  owner: string,
+  key: string,
+): Promise<void> {
+  await dynamo.send(new DeleteCommand({ TableName: tableName, Key: idempotencyItemKey(scope, owner, key) }));
+}

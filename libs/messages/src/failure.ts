@@ -1,0 +1,18 @@
+import * as z from 'zod';
+import { INTERNAL_FAILURE } from '@offload/errors';
+
+/** What a client sees of a failure: a stable code and a message written for them (publicFailureOf). */
+export const publicFailureSchema = z.object({
+  code: z.string().min(1).max(64),
+  message: z.string().min(1).max(1000),
+});
+export type PublicFailureView = z.infer<typeof publicFailureSchema>;
+
+/**
+ * A record's stored `error`. Records written before errors were public hold the internal chain as a
+ * string: that text is never shown, the generic internal failure is.
+ */
+export const storedFailureSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? INTERNAL_FAILURE : value),
+  publicFailureSchema,
+);
