@@ -9,6 +9,9 @@ export default tseslint.config(
       '**/.esbuild/**',
       '**/.esbuild-offline/**',
       'bench/results/**',
+      // npm run build:page output and the browser test's screenshots.
+      'dist/**',
+      'test-results/**',
     ],
   },
   js.configs.recommended,

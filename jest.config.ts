@@ -24,6 +24,7 @@ const config: Config = {
         '<rootDir>/libs/*/src/**/*.test.ts',
         '<rootDir>/services/*/test/unit/**/*.test.ts',
         '<rootDir>/tools/**/*.test.ts',
+        '<rootDir>/web/*/src/**/*.test.ts',
       ],
       testPathIgnorePatterns: ['/node_modules/', '\\.integration\\.test\\.ts$'],
     },
@@ -36,6 +37,7 @@ const config: Config = {
       testMatch: [
         '<rootDir>/services/*/test/integration/**/*.test.ts',
         '<rootDir>/tools/*/test/**/*.integration.test.ts',
+        '<rootDir>/web/*/test/**/*.integration.test.ts',
       ],
       globalSetup: '<rootDir>/libs/testing/src/jest/globalSetup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest/globalTeardown.ts',

@@ -17,6 +17,8 @@ export interface ReadyLine {
   lambdaUrls: Record<string, string>;
   endpoints: { sqs: string; sns: string; dynamodb: string };
   openaiBaseUrl: string;
+  /** The jobs page, when the stack serves it. */
+  jobsPageUrl?: string;
   /** Each service's serverless offline process id, which is also its process group id. */
   pids: Record<string, number>;
 }

@@ -9,6 +9,7 @@ import {
   type OfflineService,
   type ServiceExit,
 } from './offline';
+import { startJobsPage, type JobsPageServer } from './jobsPage';
 import { localArnEnvironment, provision, type Endpoints, type ProvisionSummary } from './provision';
 import { discoverServices, printService } from './services';
 
@@ -36,12 +37,17 @@ export interface LocalStack {
   /** The OpenAI-compatible base URL functions use: OPENAI_BASE_URL, or the local stand-in. */
   openaiBaseUrl: string;
   summary: ProvisionSummary;
+  /** The jobs page (HTTP base + 90), when both APIs it uses run in this stack. */
+  jobsPageUrl?: string;
   /** Each service's serverless offline process id, which is also its process group id. */
   pids: Record<string, number>;
   /** Resolves with the first service whose process exits while the stack is not being stopped. */
   failed: Promise<ServiceExit>;
   stop(): Promise<void>;
 }
+
+/** The jobs page's port: beside the services' HTTP ports, below their Lambda ports (base + 100). */
+export const jobsPagePort = (httpBase: number) => httpBase + 90;
 
 /**
  * The whole local stack: emulators (or an external endpoint), resources provisioned from each
@@ -56,12 +62,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   let emulators: Emulators | undefined;
   let stub: OpenAIStub | undefined;
+  let page: JobsPageServer | undefined;
   const offline: OfflineService[] = [];
   let stopping = false;
   let reportFailure: (exit: ServiceExit) => void = () => undefined;
   const failed = new Promise<ServiceExit>((resolve) => (reportFailure = resolve));
   const stop = async () => {
     stopping = true;
+    await page?.stop();
     await Promise.all(offline.map((service) => stopOffline(service)));
     await emulators?.stop();
     await stub?.stop();
@@ -144,6 +152,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     const lambdaUrls = Object.fromEntries(offline.map((service) => [service.name, service.lambdaUrl]));
     const pids = Object.fromEntries(offline.map((service) => [service.name, service.process.pid!]));
+    if (urls['ai-jobs'] && urls['batch-poller']) {
+      page = await unlessAborted(
+        startJobsPage({
+          port: jobsPagePort(httpBase),
+          config: {
+            jobs_api_url: urls['ai-jobs'],
+            batch_api_url: urls['batch-poller'],
+            // Without the live-updates service the page polls.
+            ...(websocketUrls['live-updates'] && { websocket_url: websocketUrls['live-updates'] }),
+          },
+        }),
+      );
+    }
     return {
       urls,
       websocketUrls,
@@ -151,6 +172,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       endpoints,
       openaiBaseUrl: openai.baseUrl,
       summary,
+      jobsPageUrl: page?.url,
       pids,
       failed,
       stop,

@@ -92,6 +92,7 @@ async function main() {
   for (const [name, url] of Object.entries(stack.urls)) console.log(`${name.padEnd(16)} ${url}`);
   // Connect with ?key=<api key>; see the README's live updates section.
   for (const url of Object.values(stack.websocketUrls)) console.log(`WebSocket: ${url}`);
+  if (stack.jobsPageUrl) console.log(`Jobs page: ${stack.jobsPageUrl}`);
   console.log(
     `Offload local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s on Node ${process.version} (Ctrl-C to stop)`,
   );
@@ -103,6 +104,7 @@ async function main() {
       lambdaUrls: stack.lambdaUrls,
       endpoints: stack.endpoints,
       openaiBaseUrl: stack.openaiBaseUrl,
+      jobsPageUrl: stack.jobsPageUrl,
       pids: stack.pids,
     };
     console.log(`${READY}${JSON.stringify(ready)}`);
