@@ -97,8 +97,9 @@ class HttpApiGuard {
         );
       }
     }
-    const stage = resources.HttpApiStage;
-    if (stage) {
+    // The HTTP API's stage and a WebSocket API's stage alike: a flood of messages costs invocations too.
+    for (const stage of [resources.HttpApiStage, resources.WebsocketsDeploymentStage]) {
+      if (!stage) continue;
       stage.Properties.DefaultRouteSettings = {
         ...(stage.Properties.DefaultRouteSettings || {}),
         ThrottlingRateLimit: Number(throttle.rateLimit),

@@ -697,14 +697,29 @@ export const baseSettings: Rule = {
 // HTTP APIs: who may call, how often, from which browser origins
 // ---------------------------------------------------------------------------------------------
 
-/** The function an HTTP API route's integration invokes, by logical id. */
+/** The first `Fn::GetAtt [X, Arn]` anywhere in a value (a WebSocket integration URI nests it in a join). */
+function nestedArnTarget(value: unknown): string | undefined {
+  const direct = getAttTarget(value, 'Arn');
+  if (direct) return direct;
+  if (Array.isArray(value)) return value.map(nestedArnTarget).find((id) => id !== undefined);
+  if (isObject(value))
+    return Object.values(value)
+      .map(nestedArnTarget)
+      .find((id) => id !== undefined);
+  return undefined;
+}
+
+/** The function an API route's integration invokes, by logical id. */
 function routeFunction(template: Template, route: CfnResource): string | undefined {
   const target = props(route).Target;
   const parts = isObject(target) && 'Fn::Join' in target ? asArray((target['Fn::Join'] as unknown[])[1]) : [];
   const integrationId = parts.map(refTarget).find((id) => id !== undefined);
   const integration = integrationId ? template.Resources[integrationId] : undefined;
-  return integration ? getAttTarget(props(integration).IntegrationUri, 'Arn') : undefined;
+  return integration ? nestedArnTarget(props(integration).IntegrationUri) : undefined;
 }
+
+const isWebSocketApi = (template: Template, apiId: string | undefined) =>
+  apiId !== undefined && props(template.Resources[apiId] ?? { Type: '' }).ProtocolType === 'WEBSOCKET';
 
 function variablesOf(fn: CfnResource | undefined): Record<string, unknown> {
   const environment = fn && props(fn).Environment;
@@ -730,7 +745,9 @@ function mayReadParameter(template: Template, fn: CfnResource, name: string): bo
  * that function has its key table configured (API_KEYS_PARAM naming an SSM parameter its own role
  * may read, or API_KEYS hashes on a never-deployed stage), and the route has no authorizer type
  * that would answer before it. Without the configuration the stack answers every request 500, so
- * a route can never answer unauthenticated; this rule makes that a packaging failure instead.
+ * a route can never answer unauthenticated; this rule makes that a packaging failure instead. A
+ * WebSocket API authenticates once, at `$connect` (`?key=`): its other routes run on a connection
+ * that got past it, so only `$connect` is held to this.
  */
 export const httpRoutesAuthenticated: Rule = {
   name: 'http-routes-authenticated',
@@ -738,6 +755,8 @@ export const httpRoutesAuthenticated: Rule = {
   check(template) {
     const found: Violation[] = [];
     for (const [id, route] of resourcesOfType(template, 'AWS::ApiGatewayV2::Route')) {
+      if (isWebSocketApi(template, refTarget(props(route).ApiId)) && props(route).RouteKey !== '$connect')
+        continue;
       const authorization = props(route).AuthorizationType;
       if (authorization !== undefined && authorization !== 'NONE') {
         found.push(
@@ -806,6 +825,8 @@ export const httpApiCors: Rule = {
   check(template) {
     const found: Violation[] = [];
     for (const [id, api] of resourcesOfType(template, 'AWS::ApiGatewayV2::Api')) {
+      // Browsers apply no CORS to WebSocket handshakes, and API Gateway has none to declare there.
+      if (props(api).ProtocolType === 'WEBSOCKET') continue;
       const cors = props(api).CorsConfiguration;
       if (!isObject(cors)) {
         found.push(
