@@ -46,7 +46,8 @@ export function shapeOf(schema: z.ZodType): Shape {
         kind: 'object',
         fields: Object.fromEntries(
           Object.entries(def.shape ?? {}).map(([key, field]) => {
-            const optional = defOf(field).type === 'optional';
+            // A field with a default may be left out, exactly like an optional one.
+            const optional = defOf(field).type === 'optional' || defOf(field).type === 'default';
             return [key, { shape: shapeOf(optional ? defOf(field).innerType! : field), optional }];
           }),
         ),
@@ -139,9 +140,15 @@ function valid(shape: Shape): fc.Arbitrary<unknown> {
       return fc.oneof(...shape.options.map((option) => valid(option.shape)));
     case 'string':
       if (shape.format) {
-        // Dates near now: a podcast's next episode date must stay a four-digit year.
+        // Dates near now: a podcast's latest episode date must lie within its window (from 2000 to a
+        // year ahead of today).
+        const day = 86_400_000;
         return fc
-          .date({ min: new Date('2020-01-01'), max: new Date('2030-12-31'), noInvalidDate: true })
+          .date({
+            min: new Date(Date.now() - 5 * 365 * day),
+            max: new Date(Date.now() + 300 * day),
+            noInvalidDate: true,
+          })
           .map((date) => (shape.format === 'date' ? date.toISOString().slice(0, 10) : date.toISOString()));
       }
       return WORD.filter(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { waitFor } from '@offload/testing';
+import { invokeFunction, waitFor } from '@offload/testing';
 import { localCorsOrigins } from '../offline';
 import { discoverServices } from '../services';
 
@@ -28,6 +28,7 @@ interface Body {
   task_id?: string;
   job_id?: string;
   podcastId?: string;
+  status?: string;
 }
 
 interface Route {
@@ -160,6 +161,21 @@ describe("another caller's record is a 404, exactly like a missing one", () => {
     });
     expect(created.status).toBe(202);
     await expectOwnerOnly('batch-poller', '/batch-jobs', created.json.job_id!);
+    // Leave nothing active: other suites count the poller's work and reset the OpenAI stand-in.
+    const lambdaUrl = process.env.BATCH_POLLER_LAMBDA_URL;
+    if (!lambdaUrl)
+      throw new Error('BATCH_POLLER_LAMBDA_URL is not set: the integration globalSetup did not run');
+    await waitFor(
+      'the batch job resolved',
+      async () => {
+        await invokeFunction(lambdaUrl, 'offload-batch-poller-test-pollBatches');
+        const job = await call('batch-poller', 'GET', `/batch-jobs/${created.json.job_id!}`, {
+          headers: ALICE,
+        });
+        return job.json.status === 'completed' || job.json.status === 'failed';
+      },
+      { intervalMs: 300 },
+    );
   });
 
   it('GET /podcasts/{id}', async () => {

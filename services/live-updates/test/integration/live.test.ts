@@ -113,12 +113,14 @@ describe('live updates over a real WebSocket with the local stack', () => {
   });
 
   it('sends the current state at once, then at least two distinct progress values and the final succeeded', async () => {
-    await stubControl('/_stub/config', 'POST', { latencyMs: 150 });
+    // Ten LLM steps of 400 ms each: long enough that the subscription, made right after the POST,
+    // sees several steps whatever the machine's speed.
+    await stubControl('/_stub/config', 'POST', { latencyMs: 400 });
+    const alice = await client(ALICE);
     const id = await postJob({
       type: 'discussion',
-      config: { topic: `live-${randomUUID()}`, agents: 2, rounds: 2 },
+      config: { topic: `live-${randomUUID()}`, agents: 3, rounds: 3 },
     });
-    const alice = await client(ALICE);
     alice.socket.send(JSON.stringify({ action: 'subscribe', job_id: id }));
     const first = await alice.next('the current state', isJob(id));
     expect(first).toMatchObject({ job_id: id, status: expect.any(String), progress: expect.any(Number) });
