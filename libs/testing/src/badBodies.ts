@@ -70,6 +70,11 @@ export function shapeOf(schema: z.ZodType): Shape {
     case 'pipe': {
       // line()/text(): string -> sanitize -> length checks; priority: string -> lower-case -> enum.
       const out = shapeOf(def.out!);
+      if (out.kind === 'string' && defOf(def.in!).type === 'string') {
+        // z.iso.date().pipe(window checks): the input's format is what a valid body must meet.
+        const input = shapeOf(def.in!);
+        if (input.kind === 'string' && input.format) return input;
+      }
       if (out.kind === 'enum' || out.kind === 'string') return out;
       return shapeOf(def.in!);
     }

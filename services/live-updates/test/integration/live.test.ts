@@ -113,13 +113,13 @@ describe('live updates over a real WebSocket with the local stack', () => {
   });
 
   it('sends the current state at once, then at least two distinct progress values and the final succeeded', async () => {
-    // Ten LLM steps of 400 ms each: long enough that the subscription, made right after the POST,
-    // sees several steps whatever the machine's speed.
-    await stubControl('/_stub/config', 'POST', { latencyMs: 400 });
+    // Five LLM steps of 300 ms: inside the test stage's 5 s processor timeout, and long enough that
+    // the subscription, sent on an open socket right after the POST, sees several of them.
+    await stubControl('/_stub/config', 'POST', { latencyMs: 300 });
     const alice = await client(ALICE);
     const id = await postJob({
       type: 'discussion',
-      config: { topic: `live-${randomUUID()}`, agents: 3, rounds: 3 },
+      config: { topic: `live-${randomUUID()}`, agents: 2, rounds: 2 },
     });
     alice.socket.send(JSON.stringify({ action: 'subscribe', job_id: id }));
     const first = await alice.next('the current state', isJob(id));
