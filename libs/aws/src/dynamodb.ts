@@ -112,3 +112,37 @@ export async function queryPage(
   const next = last ? options.positionOf(last) : start ? options.positionOf(start) : undefined;
   return { items: kept, ...(next && { next }) };
 }
+
+/** Where a page of an owner's records ends: the `byOwner` sort key of its last record. */
+export interface OwnerPosition {
+  created_at: string;
+  job_id: string;
+}
+
+/**
+ * One page of an owner's records through the table's `byOwner` index (owner + created_at), newest
+ * first, optionally only those in one status. Jobs and batch jobs share this index shape.
+ */
+export async function queryByOwner(
+  tableName: string,
+  owner: string,
+  page: { limit: number; status?: string; after?: OwnerPosition },
+): Promise<{ items: Record<string, unknown>[]; next?: OwnerPosition }> {
+  const { items, next } = await queryPage(
+    {
+      TableName: tableName,
+      IndexName: 'byOwner',
+      KeyConditionExpression: '#owner = :owner',
+      ScanIndexForward: false,
+      ExpressionAttributeNames: { '#owner': 'owner', ...(page.status && { '#status': 'status' }) },
+      ExpressionAttributeValues: { ':owner': owner, ...(page.status && { ':status': page.status }) },
+      ...(page.status && { FilterExpression: '#status = :status' }),
+    },
+    {
+      limit: page.limit,
+      ...(page.after && { after: { ...page.after, owner } }),
+      positionOf: (item) => ({ created_at: String(item.created_at), job_id: String(item.job_id) }),
+    },
+  );
+  return { items, ...(next && { next: { created_at: next.created_at!, job_id: next.job_id! } }) };
+}

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, isConditionFailure, queryAll, queryPage } from '@offload/aws/dynamodb';
+import { conditional, dynamo, isConditionFailure, queryAll, queryByOwner } from '@offload/aws/dynamodb';
 import { jobSchema, type Job } from '@offload/messages';
 import type { JobStore } from '../domain/jobs';
 
@@ -150,26 +150,8 @@ export function dynamoJobStore(tableName: string): JobStore {
       );
     },
     async listByOwner(owner, page) {
-      const { items, next } = await queryPage(
-        {
-          TableName: tableName,
-          IndexName: 'byOwner',
-          KeyConditionExpression: '#owner = :owner',
-          ScanIndexForward: false,
-          ExpressionAttributeNames: { '#owner': 'owner', ...(page.status && { '#status': 'status' }) },
-          ExpressionAttributeValues: { ':owner': owner, ...(page.status && { ':status': page.status }) },
-          ...(page.status && { FilterExpression: '#status = :status' }),
-        },
-        {
-          limit: page.limit,
-          ...(page.after && { after: { ...page.after, owner } }),
-          positionOf: (item) => ({ created_at: String(item.created_at), job_id: String(item.job_id) }),
-        },
-      );
-      return {
-        jobs: items.map((item) => jobSchema.parse(item)),
-        ...(next && { next: { created_at: next.created_at!, job_id: next.job_id! } }),
-      };
+      const { items, next } = await queryByOwner(tableName, owner, page);
+      return { jobs: items.map((item) => jobSchema.parse(item)), ...(next && { next }) };
     },
     async cancelQueued(jobId, now) {
       return updateReturning({

@@ -5,7 +5,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, isConditionFailure, queryAll, queryPage } from '@offload/aws/dynamodb';
+import { conditional, dynamo, isConditionFailure, queryAll, queryByOwner } from '@offload/aws/dynamodb';
 import { batchItemSchema, batchJobSchema, TERMINAL_ITEM_STATUSES, type BatchItem } from '@offload/messages';
 import type { BatchStore } from '../domain/batchJobs';
 import { readRecords, type UnreadableRecord } from '../domain/records';
@@ -332,26 +332,8 @@ export function dynamoBatchStore(
     },
 
     async listByOwner(owner, page) {
-      const { items, next } = await queryPage(
-        {
-          TableName: jobsTable,
-          IndexName: 'byOwner',
-          KeyConditionExpression: '#owner = :owner',
-          ScanIndexForward: false,
-          ExpressionAttributeNames: { '#owner': 'owner', ...(page.status && { '#status': 'status' }) },
-          ExpressionAttributeValues: { ':owner': owner, ...(page.status && { ':status': page.status }) },
-          ...(page.status && { FilterExpression: '#status = :status' }),
-        },
-        {
-          limit: page.limit,
-          ...(page.after && { after: { ...page.after, owner } }),
-          positionOf: (item) => ({ created_at: String(item.created_at), job_id: String(item.job_id) }),
-        },
-      );
-      return {
-        jobs: items.map((item) => batchJobSchema.parse(item)),
-        ...(next && { next: { created_at: next.created_at!, job_id: next.job_id! } }),
-      };
+      const { items, next } = await queryByOwner(jobsTable, owner, page);
+      return { jobs: items.map((item) => batchJobSchema.parse(item)), ...(next && { next }) };
     },
 
     async requestCancel(jobId, now) {
