@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo, isConditionFailure } from './dynamodb';
 
@@ -17,23 +16,6 @@ const DAY_SECONDS = 24 * 60 * 60;
 export const idempotencyItemKey = (scope: string, owner: string, key: string) => ({
   pk: ['idem', scope, owner, key].map(encodeURIComponent).join('#'),
 });
-
-/** A hash of a body that ignores key order, so the same request always hashes the same. */
-export function canonicalBodyHash(body: unknown): string {
-  const sorted = (value: unknown): unknown =>
-    Array.isArray(value)
-      ? value.map(sorted)
-      : value && typeof value === 'object'
-        ? Object.fromEntries(
-            Object.keys(value)
-              .sort()
-              .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
-          )
-        : value;
-  return createHash('sha256')
-    .update(JSON.stringify(sorted(body)))
-    .digest('hex');
-}
 
 /**
  * Records `claim` for this caller's key with a conditional put, or answers the claim already there

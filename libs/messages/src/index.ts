@@ -9,3 +9,4 @@ export * from './podcast';
 export * from './batch';
 export * from './cursor';
 export * from './events';
+export * from './bodyHash';

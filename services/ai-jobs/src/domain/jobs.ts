@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   describeError,
   HttpError,
@@ -10,6 +9,7 @@ import {
   type PublicFailure,
 } from '@offload/errors';
 import {
+  canonicalBodyHash,
   createJobBodySchema,
   TERMINAL_JOB_STATUSES,
   type CreateJobBody,
@@ -206,22 +206,6 @@ async function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<T> {
   }
 }
 
-function canonicalHash(body: CreateJobBody): string {
-  const sorted = (value: unknown): unknown =>
-    Array.isArray(value)
-      ? value.map(sorted)
-      : value && typeof value === 'object'
-        ? Object.fromEntries(
-            Object.keys(value)
-              .sort()
-              .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
-          )
-        : value;
-  return createHash('sha256')
-    .update(JSON.stringify(sorted(body)))
-    .digest('hex');
-}
-
 export interface SubmitDeps {
   store: JobStore;
   controls: Controls;
@@ -251,7 +235,7 @@ export async function submitJob(
   traceId?: string,
 ): Promise<Submitted> {
   const jobId = deps.newId();
-  const bodyHash = canonicalHash(body);
+  const bodyHash = canonicalBodyHash(body);
   if (idempotencyKey) {
     const existing = await deps.controls.claimIdempotencyKey(caller.userId, idempotencyKey, {
       jobId,

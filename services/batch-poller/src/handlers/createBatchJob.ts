@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { canonicalBodyHash } from '@offload/aws/idempotency';
 import { ValidationError } from '@offload/errors';
-import { BATCH_BODY_MAX_BYTES, createBatchJobBodySchema } from '@offload/messages';
+import { BATCH_BODY_MAX_BYTES, canonicalBodyHash, createBatchJobBodySchema } from '@offload/messages';
 import { httpApi, json, logger } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { dynamoBudgetLedger, dynamoControls } from '../adapters/dynamoControls';
