@@ -414,6 +414,46 @@ describe('OpenAI stand-in: answer rules', () => {
   });
 });
 
+describe('OpenAI stand-in: fault rules', () => {
+  const chat = (content: string) =>
+    fetch(new URL('chat/completions', `${stub.url}/`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stub', messages: [{ role: 'user', content }] }),
+    });
+
+  it('fails a matching prompt with the status asked, `times` times, until the faults are cleared', async () => {
+    expect(await control('/_stub/faults', 'POST', { match: 'break-me', status: 503, times: 2 })).toEqual({
+      faults: 1,
+    });
+    expect((await chat('please break-me')).status).toBe(503);
+    expect((await chat('not this one')).status).toBe(200);
+    expect((await chat('break-me twice')).status).toBe(503);
+    expect((await chat('break-me thrice')).status).toBe(200);
+
+    await control('/_stub/faults', 'POST', { match: 'break-me', times: 'always' });
+    expect((await chat('break-me again')).status).toBe(500);
+    expect(await control('/_stub/faults', 'DELETE')).toEqual({ faults: 0 });
+    expect((await chat('break-me after clearing')).status).toBe(200);
+  });
+
+  it('refuses a rule without its required fields with a 400 naming them', async () => {
+    for (const [path, body] of [
+      ['/_stub/answers', {}],
+      ['/_stub/delays', { match: 'x', delayMs: -1 }],
+      ['/_stub/batch-outcomes', { match: 'x', outcome: 'exploded' }],
+    ] as const) {
+      const res = await fetch(new URL(path, root), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/match/);
+    }
+  });
+});
+
 describe('OpenAI stand-in: chat completion delays', () => {
   it('answers a matching prompt late, `times` times, and others at once', async () => {
     await control('/_stub/delays', 'POST', { match: 'slow-prompt', delayMs: 300 });
