@@ -63,109 +63,98 @@ type ItemResult = 'open' | 'finished' | 'deferred' | 'error';
  * counters, so overlapping runs never count an item twice; submissions go through the same claim
  * as the POST handler's, so no item is ever submitted twice.
  */
-export async function pollPass(deps: PollDeps, options: PollOptions): Promise<PollStats> {
-  const stats = emptyStats();
-  const limit = pLimit(options.concurrency);
-  const now = () => deps.clock.now().toISOString();
-  const events = deps.events ?? NO_EVENTS;
-  // Jobs whose stored state this pass changed: each gets one batch_job.updated at its end.
-  const changed = new Set<string>();
+export function pollPass(deps: PollDeps, options: PollOptions): Promise<PollStats> {
+  return new PollPass(deps, options).run();
+}
 
-  /** Records an item's end once; true only for the write that made it (which publishes it). */
-  async function finished(job: BatchJob, item: BatchItem, outcome: ItemOutcome): Promise<boolean> {
-    const at = now();
-    if (!(await deps.store.finishItem(item, outcome, at))) return false;
-    await deps.store.countFinished(job.job_id, outcome.status, at);
-    stats.itemsUpdated += 1;
-    changed.add(job.job_id);
-    await events.publish(
-      batchItemCompleted(job.owner, { ...item, status: outcome.status }, outcome, at, 'batch-poller.poller'),
+/** One pass's state (its counters, its concurrency limit, the jobs it changed) and its steps. */
+class PollPass {
+  readonly stats = emptyStats();
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly events: EventSink;
+  /** Jobs whose stored state this pass changed: each gets one batch_job.updated at its end. */
+  private readonly changed = new Set<string>();
+
+  constructor(
+    private readonly deps: PollDeps,
+    private readonly options: PollOptions,
+  ) {
+    this.limit = pLimit(options.concurrency);
+    this.events = deps.events ?? NO_EVENTS;
+  }
+
+  async run(): Promise<PollStats> {
+    await this.cleanUpLeftovers();
+    const jobs = await this.deps.store.activeJobs();
+    await Promise.all(
+      jobs.map((job) =>
+        this.pollJob(job).catch((error: unknown) => {
+          this.stats.errors += 1;
+          this.deps.warn('Polling a job failed; the next run tries again', {
+            job_id: job.job_id,
+            reason: describeError(error),
+          });
+        }),
+      ),
     );
-    return true;
+    return this.stats;
   }
 
-  /** Deletes an ended item's provider files; a failure is logged and left for a later pass. */
-  async function cleanUp(item: BatchItem, files: readonly string[]): Promise<void> {
-    try {
-      for (const file of files) {
-        await deps.provider.deleteFile(file);
-        stats.filesDeleted += 1;
-      }
-      await deps.store.clearCleanup(item);
-    } catch (error) {
-      stats.cleanupErrors += 1;
-      deps.warn('Deleting provider files failed; a later pass tries again', {
-        job_id: item.job_id,
-        item_id: item.item_id,
-        reason: describeError(error),
-      });
-    }
+  private now(): string {
+    return this.deps.clock.now().toISOString();
   }
 
-  async function cleanUpLeftovers(): Promise<void> {
+  private async cleanUpLeftovers(): Promise<void> {
     try {
-      const pending = await deps.store.pendingCleanups(options.cleanupsPerPass);
+      const pending = await this.deps.store.pendingCleanups(this.options.cleanupsPerPass);
       await Promise.all(
         pending.map((item) =>
-          limit(async () => (deps.hasTime() ? cleanUp(item, item.cleanup_files ?? []) : undefined)),
+          this.limit(async () =>
+            this.deps.hasTime() ? this.cleanUp(item, item.cleanup_files ?? []) : undefined,
+          ),
         ),
       );
     } catch (error) {
-      stats.cleanupErrors += 1;
-      deps.warn('Reading pending clean-ups failed; a later pass tries again', {
+      this.stats.cleanupErrors += 1;
+      this.deps.warn('Reading pending clean-ups failed; a later pass tries again', {
         reason: describeError(error),
       });
     }
   }
 
-  async function submit(job: BatchJob, item: BatchItem): Promise<void> {
-    const result = await submitItem(deps, options, job, item);
-    if (result === 'error') stats.errors += 1;
-    if (result === 'submitted') {
-      await deps.store.countSubmitted(job.job_id, 1, now());
-      stats.itemsUpdated += 1;
-      changed.add(job.job_id);
+  private async pollJob(job: BatchJob): Promise<void> {
+    const items = await this.deps.store.openItems(job.job_id, this.options.maxItemsPerJob);
+    this.stats.jobsPolled += 1;
+    const results = await Promise.all(items.map((item) => this.limit(() => this.pollItem(job, item))));
+    this.stats.deferred += results.filter((r) => r === 'deferred').length;
+    // Only look for a resolution when this pass saw the job's last open items finish.
+    const sawAll = items.length < this.options.maxItemsPerJob;
+    if (sawAll && results.every((r) => r === 'finished')) await this.resolve(job);
+    if (this.changed.has(job.job_id)) {
+      const latest = await this.deps.store.getJob(job.job_id);
+      if (latest) await this.events.publish(batchJobUpdated(latest, 'batch-poller.poller'));
     }
   }
 
-  async function pollItem(job: BatchJob, item: BatchItem): Promise<ItemResult> {
-    if (!deps.hasTime()) return 'deferred';
-    stats.itemsPolled += 1;
+  private async pollItem(job: BatchJob, item: BatchItem): Promise<ItemResult> {
+    if (!this.deps.hasTime()) return 'deferred';
+    this.stats.itemsPolled += 1;
     try {
       if (!item.provider_task_id && job.cancel_requested) {
         // Never handed to the provider and now cancelled: nothing to submit.
-        await finished(job, item, CANCELLED_ITEM);
+        await this.finished(job, item, CANCELLED_ITEM);
         return 'finished';
       }
       if (!item.provider_task_id) {
         // Accepted by us but never by the provider (submission failed, ran out of time or is
         // under way elsewhere): the claim decides whether this run submits it.
-        await submit(job, item);
+        await this.submit(job, item);
         return 'open';
       }
-      const check = await deps.provider.check(item.provider_task_id);
-      if (isFinalCheck(check)) {
-        const outcome = outcomeOf(check);
-        if ('failure' in check) {
-          // The provider's own text goes to the logs; the item keeps only the public failure.
-          deps.warn('An item ended without a result', {
-            job_id: job.job_id,
-            item_id: item.item_id,
-            status: check.status,
-            reason: describeError(check.failure),
-          });
-        }
-        if (await finished(job, item, outcome)) await cleanUp(item, outcome.files);
-        return 'finished';
-      }
-      if (check.status !== item.status) {
-        await deps.store.markProgress(item, check.status, now());
-        stats.itemsUpdated += 1;
-      }
-      return 'open';
+      return await this.check(job, item, item.provider_task_id);
     } catch (error) {
-      stats.errors += 1;
-      deps.warn('Polling an item failed; the next run tries again', {
+      this.stats.errors += 1;
+      this.deps.warn('Polling an item failed; the next run tries again', {
         job_id: job.job_id,
         item_id: item.item_id,
         reason: describeError(error),
@@ -174,42 +163,81 @@ export async function pollPass(deps: PollDeps, options: PollOptions): Promise<Po
     }
   }
 
-  async function pollJob(job: BatchJob): Promise<void> {
-    const items = await deps.store.openItems(job.job_id, options.maxItemsPerJob);
-    stats.jobsPolled += 1;
-    const results = await Promise.all(items.map((item) => limit(() => pollItem(job, item))));
-    stats.deferred += results.filter((r) => r === 'deferred').length;
-    // Only look for a resolution when this pass saw the job's last open items finish.
-    const sawAll = items.length < options.maxItemsPerJob;
-    if (sawAll && results.every((r) => r === 'finished')) await resolve(job);
-    if (changed.has(job.job_id)) {
-      const latest = await deps.store.getJob(job.job_id);
-      if (latest) await events.publish(batchJobUpdated(latest, 'batch-poller.poller'));
-    }
-  }
-
-  async function resolve(job: BatchJob): Promise<void> {
-    const outcome = resolution(job, await deps.store.allItems(job.job_id));
-    if (outcome && (await deps.store.resolveJob(job.job_id, outcome.status, outcome.totals, now()))) {
-      stats.jobsResolved += 1;
-      changed.add(job.job_id);
-    }
-  }
-
-  await cleanUpLeftovers();
-  const jobs = await deps.store.activeJobs();
-  await Promise.all(
-    jobs.map((job) =>
-      pollJob(job).catch((error: unknown) => {
-        stats.errors += 1;
-        deps.warn('Polling a job failed; the next run tries again', {
+  /** Asks the provider how a submitted item stands and records an end or a status change. */
+  private async check(job: BatchJob, item: BatchItem, taskId: string): Promise<ItemResult> {
+    const check = await this.deps.provider.check(taskId);
+    if (isFinalCheck(check)) {
+      const outcome = outcomeOf(check);
+      if ('failure' in check) {
+        // The provider's own text goes to the logs; the item keeps only the public failure.
+        this.deps.warn('An item ended without a result', {
           job_id: job.job_id,
-          reason: describeError(error),
+          item_id: item.item_id,
+          status: check.status,
+          reason: describeError(check.failure),
         });
-      }),
-    ),
-  );
-  return stats;
+      }
+      if (await this.finished(job, item, outcome)) await this.cleanUp(item, outcome.files);
+      return 'finished';
+    }
+    if (check.status !== item.status) {
+      await this.deps.store.markProgress(item, check.status, this.now());
+      this.stats.itemsUpdated += 1;
+    }
+    return 'open';
+  }
+
+  private async submit(job: BatchJob, item: BatchItem): Promise<void> {
+    const result = await submitItem(this.deps, this.options, job, item);
+    if (result === 'error') this.stats.errors += 1;
+    if (result === 'submitted') {
+      await this.deps.store.countSubmitted(job.job_id, 1, this.now());
+      this.stats.itemsUpdated += 1;
+      this.changed.add(job.job_id);
+    }
+  }
+
+  /** Records an item's end once; true only for the write that made it (which publishes it). */
+  private async finished(job: BatchJob, item: BatchItem, outcome: ItemOutcome): Promise<boolean> {
+    const at = this.now();
+    if (!(await this.deps.store.finishItem(item, outcome, at))) return false;
+    await this.deps.store.countFinished(job.job_id, outcome.status, at);
+    this.stats.itemsUpdated += 1;
+    this.changed.add(job.job_id);
+    await this.events.publish(
+      batchItemCompleted(job.owner, { ...item, status: outcome.status }, outcome, at, 'batch-poller.poller'),
+    );
+    return true;
+  }
+
+  /** Deletes an ended item's provider files; a failure is logged and left for a later pass. */
+  private async cleanUp(item: BatchItem, files: readonly string[]): Promise<void> {
+    try {
+      for (const file of files) {
+        await this.deps.provider.deleteFile(file);
+        this.stats.filesDeleted += 1;
+      }
+      await this.deps.store.clearCleanup(item);
+    } catch (error) {
+      this.stats.cleanupErrors += 1;
+      this.deps.warn('Deleting provider files failed; a later pass tries again', {
+        job_id: item.job_id,
+        item_id: item.item_id,
+        reason: describeError(error),
+      });
+    }
+  }
+
+  private async resolve(job: BatchJob): Promise<void> {
+    const outcome = resolution(job, await this.deps.store.allItems(job.job_id));
+    if (
+      outcome &&
+      (await this.deps.store.resolveJob(job.job_id, outcome.status, outcome.totals, this.now()))
+    ) {
+      this.stats.jobsResolved += 1;
+      this.changed.add(job.job_id);
+    }
+  }
 }
 
 export interface RunOptions extends PollOptions {
