@@ -235,56 +235,18 @@ export async function submitJob(
   traceId?: string,
 ): Promise<Submitted> {
   const jobId = deps.newId();
-  const bodyHash = canonicalBodyHash(body);
   if (idempotencyKey) {
-    const existing = await deps.controls.claimIdempotencyKey(caller.userId, idempotencyKey, {
-      jobId,
-      bodyHash,
-    });
-    if (existing) {
-      if (existing.bodyHash !== bodyHash) throw new IdempotencyKeyReusedError();
-      const job = await deps.store.get(existing.jobId);
-      if (job) return { job, replayed: true };
-      // The first request holds the key but has not recorded its job yet: tell the client to retry.
-      throw new HttpError(409, 'in_progress', 'A request with this Idempotency-Key is still being accepted');
-    }
+    const replay = await replayOf(deps, caller, idempotencyKey, { jobId, bodyHash: canonicalBodyHash(body) });
+    if (replay) return replay;
   }
-
   const now = deps.clock.now();
-  const limits = deps.limits[caller.tier];
   const calls = llmCallsFor(body);
   let charged = false;
   let recorded = false;
   try {
-    const rate = await deps.controls.takeRateToken(caller.userId, limits.requestsPerMinute, now);
-    if (!rate.allowed) {
-      throw new TooManyRequestsError(
-        rate.retryAfterSeconds,
-        `Too many jobs; retry in ${rate.retryAfterSeconds} s`,
-      );
-    }
-    const budget = await deps.controls.chargeLlmCalls(caller.userId, calls, limits.llmCallsPerHour, now);
-    if (!budget.allowed) {
-      throw new BudgetExceededError(
-        budget.retryAfterSeconds,
-        `This job may make ${calls} LLM calls, more than is left of your ${limits.llmCallsPerHour} per hour; retry in ${budget.retryAfterSeconds} s`,
-      );
-    }
+    await admit(deps.controls, caller, deps.limits[caller.tier], calls, now);
     charged = true;
-
-    const iso = now.toISOString();
-    const job: Job = {
-      job_id: jobId,
-      owner: caller.userId,
-      type: body.type,
-      config: body.config,
-      priority: priorityOf(caller),
-      status: 'queued',
-      progress: 0,
-      attempts: 0,
-      created_at: iso,
-      updated_at: iso,
-    };
+    const job = queuedJob(jobId, caller, body, now);
     await deps.store.create(job);
     recorded = true;
     await deps.publisher.publish(requestOf(jobId, body, job.priority, 'ai-jobs', traceId));
@@ -293,6 +255,60 @@ export async function submitJob(
     await undoSubmit(deps, caller, { jobId, calls, now, idempotencyKey, charged, recorded });
     throw error;
   }
+}
+
+/**
+ * Claims the Idempotency-Key for this request; undefined when the claim is new. A key already held
+ * answers the first job for the same body, and refuses another body or a first request still
+ * being accepted.
+ */
+async function replayOf(
+  deps: SubmitDeps,
+  caller: Caller,
+  idempotencyKey: string,
+  claim: { jobId: string; bodyHash: string },
+): Promise<Submitted | undefined> {
+  const existing = await deps.controls.claimIdempotencyKey(caller.userId, idempotencyKey, claim);
+  if (!existing) return undefined;
+  if (existing.bodyHash !== claim.bodyHash) throw new IdempotencyKeyReusedError();
+  const job = await deps.store.get(existing.jobId);
+  if (job) return { job, replayed: true };
+  // The first request holds the key but has not recorded its job yet: tell the client to retry.
+  throw new HttpError(409, 'in_progress', 'A request with this Idempotency-Key is still being accepted');
+}
+
+/** Takes a rate token and charges the job's worst-case LLM calls; throws when either says no. */
+async function admit(controls: Controls, caller: Caller, limits: TierLimits, calls: number, now: Date) {
+  const rate = await controls.takeRateToken(caller.userId, limits.requestsPerMinute, now);
+  if (!rate.allowed) {
+    throw new TooManyRequestsError(
+      rate.retryAfterSeconds,
+      `Too many jobs; retry in ${rate.retryAfterSeconds} s`,
+    );
+  }
+  const budget = await controls.chargeLlmCalls(caller.userId, calls, limits.llmCallsPerHour, now);
+  if (!budget.allowed) {
+    throw new BudgetExceededError(
+      budget.retryAfterSeconds,
+      `This job may make ${calls} LLM calls, more than is left of your ${limits.llmCallsPerHour} per hour; retry in ${budget.retryAfterSeconds} s`,
+    );
+  }
+}
+
+function queuedJob(jobId: string, caller: Caller, body: CreateJobBody, now: Date): Job {
+  const iso = now.toISOString();
+  return {
+    job_id: jobId,
+    owner: caller.userId,
+    type: body.type,
+    config: body.config,
+    priority: priorityOf(caller),
+    status: 'queued',
+    progress: 0,
+    attempts: 0,
+    created_at: iso,
+    updated_at: iso,
+  };
 }
 
 /**
