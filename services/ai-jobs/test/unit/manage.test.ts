@@ -116,18 +116,21 @@ describe('cancelJobFor', () => {
   });
 });
 
+/** Job 1's request message, for a discussion of `rounds` rounds between two agents. */
+const requested = (rounds: number): JobRequested => ({
+  version: '1',
+  type: 'job.requested',
+  id: id(1),
+  data: {
+    job_id: id(1),
+    job: { type: 'discussion', config: { topic: 't', agents: 2, rounds } },
+    priority: 'normal',
+  },
+  metadata: { source: 'test' },
+});
+
 describe('a cancel while the job runs', () => {
-  const message: JobRequested = {
-    version: '1',
-    type: 'job.requested',
-    id: id(1),
-    data: {
-      job_id: id(1),
-      job: { type: 'discussion', config: { topic: 't', agents: 2, rounds: 3 } },
-      priority: 'normal',
-    },
-    metadata: { source: 'test' },
-  };
+  const message = requested(3);
 
   it('stops the processor before its next LLM step and ends the job cancelled, sending no result', async () => {
     const store = await storeWith(job(1));
@@ -188,17 +191,7 @@ describe('job.updated events', () => {
     const published: LiveEvent[] = [];
     return { published, publish: async (event: LiveEvent) => void published.push(event) };
   };
-  const message: JobRequested = {
-    version: '1',
-    type: 'job.requested',
-    id: id(1),
-    data: {
-      job_id: id(1),
-      job: { type: 'discussion', config: { topic: 't', agents: 2, rounds: 1 } },
-      priority: 'normal',
-    },
-    metadata: { source: 'test' },
-  };
+  const message = requested(1);
 
   it('go out at the start and after each step, and the recorder publishes the final state', async () => {
     const store = await storeWith(job(1));

@@ -1,7 +1,6 @@
 import { httpApi, json, logger, uuidPathParameter } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
-import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
-import { unreadableReporter } from '../adapters/unreadable';
+import { batchStore, warn } from '../adapters/batchStore';
 import { provider } from '../adapters/provider';
 import { eventsConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
@@ -9,14 +8,10 @@ import { cancelBatchJobFor } from '../domain/manage';
 
 const config = { ...tables(), ...eventsConfig() };
 const deps = {
-  store: dynamoBatchStore(
-    config.BATCH_JOBS_TABLE_NAME,
-    config.BATCH_ITEMS_TABLE_NAME,
-    unreadableReporter().report,
-  ),
+  store: batchStore(),
   provider,
   clock: { now: () => new Date() },
-  warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
+  warn,
   events: eventPublisher(config.EVENTS_TOPIC_ARN),
 };
 

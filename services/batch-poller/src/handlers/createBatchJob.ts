@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@offload/errors';
 import { BATCH_BODY_MAX_BYTES, canonicalBodyHash, createBatchJobBodySchema } from '@offload/messages';
 import { httpApi, json, logger } from '@offload/middleware';
-import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { batchStore, warn } from '../adapters/batchStore';
 import { dynamoBudgetLedger, dynamoControls } from '../adapters/dynamoControls';
 import { provider, submitConcurrency } from '../adapters/provider';
-import { unreadableReporter } from '../adapters/unreadable';
 import { claimConfig, submitConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
 import { submitBatchJob } from '../domain/submit';
@@ -13,11 +12,7 @@ import { submitBatchJob } from '../domain/submit';
 const config = { ...tables(), ...submitConfig(), ...claimConfig() };
 const clock = { now: () => new Date() };
 const deps = {
-  store: dynamoBatchStore(
-    config.BATCH_JOBS_TABLE_NAME,
-    config.BATCH_ITEMS_TABLE_NAME,
-    unreadableReporter().report,
-  ),
+  store: batchStore(),
   provider,
   clock,
   controls: dynamoControls(config.CONTROLS_TABLE_NAME, clock),
@@ -38,7 +33,7 @@ const deps = {
   claimStaleMs: config.SUBMIT_CLAIM_STALE_SECONDS * 1000,
   newId: randomUUID,
   newToken: randomUUID,
-  warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
+  warn,
 };
 // Stop submitting with this much left, so the answer goes out before the request times out.
 const ANSWER_MARGIN_MS = 3000;

@@ -1,15 +1,8 @@
 import { httpApi, json, uuidPathParameter } from '@offload/middleware';
-import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
-import { unreadableReporter } from '../adapters/unreadable';
-import { tables } from '../config';
+import { batchStore } from '../adapters/batchStore';
 import { getJobFor, jobView } from '../domain/batchJobs';
 
-const config = tables();
-const store = dynamoBatchStore(
-  config.BATCH_JOBS_TABLE_NAME,
-  config.BATCH_ITEMS_TABLE_NAME,
-  unreadableReporter().report,
-);
+const store = batchStore();
 // The poller runs every 30 s; polling this faster only costs reads.
 const POLL_AFTER_SECONDS = '30';
 

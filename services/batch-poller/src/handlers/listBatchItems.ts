@@ -2,17 +2,10 @@ import * as z from 'zod';
 import { ValidationError } from '@offload/errors';
 import { toFieldProblems } from '@offload/messages';
 import { httpApi, json } from '@offload/middleware';
-import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
-import { unreadableReporter } from '../adapters/unreadable';
-import { tables } from '../config';
+import { batchStore } from '../adapters/batchStore';
 import { getJobFor, itemView } from '../domain/batchJobs';
 
-const config = tables();
-const store = dynamoBatchStore(
-  config.BATCH_JOBS_TABLE_NAME,
-  config.BATCH_ITEMS_TABLE_NAME,
-  unreadableReporter().report,
-);
+const store = batchStore();
 const query = z.strictObject({
   id: z.uuid('must be a UUID'),
   limit: z.coerce.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(50),

@@ -1,17 +1,10 @@
 import { ValidationError } from '@offload/errors';
 import { listBatchJobsQuerySchema, toFieldProblems } from '@offload/messages';
 import { httpApi, json } from '@offload/middleware';
-import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
-import { unreadableReporter } from '../adapters/unreadable';
-import { tables } from '../config';
+import { batchStore } from '../adapters/batchStore';
 import { listBatchJobsFor } from '../domain/manage';
 
-const config = tables();
-const store = dynamoBatchStore(
-  config.BATCH_JOBS_TABLE_NAME,
-  config.BATCH_ITEMS_TABLE_NAME,
-  unreadableReporter().report,
-);
+const store = batchStore();
 
 /** GET /batch-jobs?status=&limit=&cursor=: the caller's own batch jobs, newest first. */
 export const handler = httpApi(async (event) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { logger, recordCounts, scheduled } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
-import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
+import { batchStore, warn } from '../adapters/batchStore';
 import { provider, takeBackoffs } from '../adapters/provider';
 import { unreadableReporter } from '../adapters/unreadable';
 import { claimConfig, eventsConfig, pollerConfig, tables } from '../config';
@@ -10,11 +10,7 @@ import { pollRun } from '../domain/poller';
 const config = { ...tables(), ...pollerConfig(), ...claimConfig(), ...eventsConfig() };
 const events = eventPublisher(config.EVENTS_TOPIC_ARN);
 const unreadable = unreadableReporter();
-const store = dynamoBatchStore(
-  config.BATCH_JOBS_TABLE_NAME,
-  config.BATCH_ITEMS_TABLE_NAME,
-  unreadable.report,
-);
+const store = batchStore(unreadable);
 const options = {
   maxItemsPerJob: config.MAX_ITEMS_PER_JOB,
   concurrency: config.CONCURRENT_BATCH_SIZE,
@@ -42,7 +38,7 @@ export const handler = scheduled(async (_event, context) => {
       hasTime: () => context.getRemainingTimeInMillis() > config.SAFETY_MARGIN_MS,
       newToken: randomUUID,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      warn: (message, fields) => logger.warn(message, fields),
+      warn,
       events,
     },
     options,
