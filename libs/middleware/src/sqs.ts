@@ -12,6 +12,8 @@ export interface RecordContext {
   messageId: string;
   /** 1 on first delivery; from the record's ApproximateReceiveCount. */
   receiveCount: number;
+  /** True when this delivery is the queue's last before redrive (receiveCount >= maxReceiveCount). */
+  isLastAttempt: boolean;
   groupId?: string;
   /** Logs with this message's id (and its traceId as `correlation_id`) on every line. */
   log: RecordLog;
@@ -136,9 +138,11 @@ function recordProcessor<Schema extends z.ZodType>(options: SqsWorkerOptions<Sch
     const started = performance.now();
     const keys: LogFields = { message_id: record.messageId };
     const log = new KeyedLog(keys);
+    const receiveCount = receiveCountOf(record);
     const context: RecordContext = {
       messageId: record.messageId,
-      receiveCount: receiveCountOf(record),
+      receiveCount,
+      isLastAttempt: receiveCount >= options.maxReceiveCount,
       groupId: record.attributes.MessageGroupId,
       log,
       remainingTimeMs: () =>
@@ -155,7 +159,7 @@ function recordProcessor<Schema extends z.ZodType>(options: SqsWorkerOptions<Sch
     } catch (error) {
       try {
         const poison = error instanceof PoisonMessageError;
-        if (!poison && context.receiveCount < options.maxReceiveCount) throw error;
+        if (!poison && !context.isLastAttempt) throw error;
         const kind = poison ? 'poison' : 'exhausted';
         const reason = await moveToDlq(options.dlqName, record, kind, error);
         log.error('Message moved to DLQ', { kind, reason, receive_count: context.receiveCount });
