@@ -48,18 +48,25 @@ export interface RecordLog {
  * closures.
  */
 class KeyedLog implements RecordLog {
-  constructor(readonly keys: LogFields) {}
+  /** The message's `metadata.traceId`, once it is parsed. */
+  correlationId: string | undefined = undefined;
+  constructor(readonly messageId: string) {}
   debug(message: string, fields?: LogFields) {
-    logger.debug(message, { ...this.keys, ...fields });
+    logger.debug(message, this.#with(fields));
   }
   info(message: string, fields?: LogFields) {
-    logger.info(message, { ...this.keys, ...fields });
+    logger.info(message, this.#with(fields));
   }
   warn(message: string, fields?: LogFields) {
-    logger.warn(message, { ...this.keys, ...fields });
+    logger.warn(message, this.#with(fields));
   }
   error(message: string, fields?: LogFields) {
-    logger.error(message, { ...this.keys, ...fields });
+    logger.error(message, this.#with(fields));
+  }
+  #with(fields: LogFields | undefined): LogFields {
+    const keys: LogFields = { message_id: this.messageId };
+    if (this.correlationId !== undefined) keys.correlation_id = this.correlationId;
+    return { ...keys, ...fields };
   }
 }
 
@@ -160,8 +167,7 @@ class Batch<Schema extends z.ZodType> {
     const started = performance.now();
     const record = this.records[index]!;
     const { options } = this;
-    const keys: LogFields = { message_id: record.messageId };
-    const log = new KeyedLog(keys);
+    const log = new KeyedLog(record.messageId);
     this.logs[index] = log;
     const receiveCount = receiveCountOf(record);
     const context: RecordContext = {
@@ -174,8 +180,7 @@ class Batch<Schema extends z.ZodType> {
     };
     try {
       const message = parseMessage(record.body, options.schema);
-      const traceId = traceIdOf(message);
-      if (traceId) keys.correlation_id = traceId;
+      log.correlationId = traceIdOf(message);
       await options.recordHandler(message, context);
       this.outcomes[index] = PROCESSED;
     } catch (error) {
@@ -190,15 +195,17 @@ class Batch<Schema extends z.ZodType> {
         this.reasons[index] = reason;
       }
     } finally {
-      metrics.addValue('RecordDuration', MetricUnit.Milliseconds, performance.now() - started);
+      // To the microsecond: a full double takes twice as long to write into the EMF line.
+      const duration = Math.round((performance.now() - started) * 1000) / 1000;
+      metrics.addValue('RecordDuration', MetricUnit.Milliseconds, duration);
     }
   }
 
   /** Standard queue: every record at once; a failure affects only its own record. */
-  async all(): Promise<void> {
+  all(): Promise<void[]> {
     const attempts = new Array<Promise<void>>(this.records.length);
     for (let index = 0; index < attempts.length; index++) attempts[index] = this.attempt(index);
-    await Promise.all(attempts);
+    return Promise.all(attempts);
   }
 
   /**
