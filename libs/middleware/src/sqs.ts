@@ -70,6 +70,20 @@ class KeyedLog implements RecordLog {
   }
 }
 
+/** A record's context, which is also its log (`log` is the object itself): one object a record. */
+class RecordAttempt extends KeyedLog implements RecordContext {
+  readonly log: RecordLog = this;
+  constructor(
+    messageId: string,
+    readonly receiveCount: number,
+    readonly isLastAttempt: boolean,
+    readonly groupId: string | undefined,
+    readonly remainingTimeMs: () => number,
+  ) {
+    super(messageId);
+  }
+}
+
 /** A FIFO record not attempted because an earlier record of its group failed in this batch. */
 export class SkippedAfterFailureError extends OffloadError {}
 
@@ -129,6 +143,7 @@ const FAILED = 2;
 type Outcome = typeof PROCESSED | typeof DEAD_LETTERED | typeof FAILED;
 
 const noDeadline = () => Number.POSITIVE_INFINITY;
+const indexOf = (_: unknown, index: number) => index;
 
 /**
  * One invocation's records and what became of each, in arrays indexed like the records. Per
@@ -167,17 +182,16 @@ class Batch<Schema extends z.ZodType> {
     const started = performance.now();
     const record = this.records[index]!;
     const { options } = this;
-    const log = new KeyedLog(record.messageId);
-    this.logs[index] = log;
     const receiveCount = receiveCountOf(record);
-    const context: RecordContext = {
-      messageId: record.messageId,
+    const context = new RecordAttempt(
+      record.messageId,
       receiveCount,
-      isLastAttempt: receiveCount >= options.maxReceiveCount,
-      groupId: record.attributes.MessageGroupId,
-      log,
-      remainingTimeMs: this.remainingTimeMs,
-    };
+      receiveCount >= options.maxReceiveCount,
+      record.attributes.MessageGroupId,
+      this.remainingTimeMs,
+    );
+    const log = context;
+    this.logs[index] = log;
     try {
       const message = parseMessage(record.body, options.schema);
       log.correlationId = traceIdOf(message);
@@ -214,6 +228,12 @@ class Batch<Schema extends z.ZodType> {
    */
   async fifo(): Promise<void> {
     const { records } = this;
+    const first = records[0]?.attributes.MessageGroupId;
+    let single = true;
+    for (let index = 1; single && index < records.length; index++)
+      single = records[index]!.attributes.MessageGroupId === first;
+    // One group (every record of a single-group queue such as tasks) needs no map and no Promise.all.
+    if (single) return this.group(records.map(indexOf));
     const groups = new Map<string, number[]>();
     for (let index = 0; index < records.length; index++) {
       const group = records[index]!.attributes.MessageGroupId ?? '';
@@ -221,8 +241,6 @@ class Batch<Schema extends z.ZodType> {
       if (indexes === undefined) groups.set(group, [index]);
       else indexes.push(index);
     }
-    // One group (every record of a single-group queue such as tasks) needs no Promise.all.
-    if (groups.size === 1) return this.group(groups.values().next().value!);
     const running: Promise<void>[] = [];
     for (const indexes of groups.values()) running.push(this.group(indexes));
     await Promise.all(running);
