@@ -147,8 +147,9 @@ const indexOf = (_: unknown, index: number) => index;
 
 /**
  * One invocation's records and what became of each, in arrays indexed like the records. Per
- * record the stack allocates only the handler's context and its log: no closure (bundles keep
- * function names, so each closure also costs a `defineProperty`) and no result object.
+ * record the stack allocates only the handler's context (which is also its log): no closure
+ * (bundles keep function names, so each closure also costs a `defineProperty`) and no result
+ * object.
  */
 class Batch<Schema extends z.ZodType> {
   readonly outcomes: Outcome[];
