@@ -236,6 +236,19 @@ async function call(
   return JSON.parse(text || '{}') as Record<string, unknown>;
 }
 
+/** POSTs one body per item (made by `init`) to `url` and returns each answer's `idField`. */
+async function postEach(
+  url: string,
+  items: number,
+  idField: string,
+  init: (index: number) => { body: unknown; headers?: Record<string, string> },
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < items; i++)
+    ids.push(String((await call(url, { method: 'POST', ...init(i) }))[idField]));
+  return ids;
+}
+
 /** What a flow's driver gets: the stack, a status reader that bypasses the proxy, a counter. */
 interface Run {
   ready: ReadyLine;
@@ -253,8 +266,8 @@ interface Flow {
   name: string;
   /** Items per run (a quick run takes a fifth): jobs stay under the API's 60 a minute per caller. */
   items: number;
-  /** The fewest requests (units for DynamoDB) per item the flow's guarantees need, and why. */
-  floor: { key: string; perItem: number; why: string }[];
+  /** The fewest requests (units for DynamoDB) per item the flow's guarantees need: key, number, why. */
+  floor: [key: string, perItem: number, why: string][];
   setup?(run: Run): Promise<void>;
   run(run: Run): Promise<void>;
 }
@@ -269,20 +282,14 @@ const FLOWS: Flow[] = [
     name: 'task: POST /tasks -> completed',
     items: 50,
     floor: [
-      { key: 'Lambda', perItem: 1.1, why: 'createTask, plus processTasks per batch of 10' },
-      { key: 'SQS FIFO', perItem: 1.2, why: 'send; receive and delete per batch of 10' },
-      { key: 'DynamoDB write units', perItem: 2, why: 'create the task, write its result' },
+      ['Lambda', 1.1, 'createTask, plus processTasks per batch of 10'],
+      ['SQS FIFO', 1.2, 'send; receive and delete per batch of 10'],
+      ['DynamoDB write units', 2, 'create the task, write its result'],
     ],
     async run({ ready, items, invoked, read }) {
-      const url = ready.urls['task-api']!;
-      const ids: string[] = [];
-      for (let i = 0; i < items; i++) {
-        const task = await call(`${url}/tasks`, {
-          method: 'POST',
-          body: { title: `Cost ${i}`, description: 'Counted', priority: 'High' },
-        });
-        ids.push(String(task.task_id));
-      }
+      const ids = await postEach(`${ready.urls['task-api']!}/tasks`, items, 'task_id', (i) => ({
+        body: { title: `Cost ${i}`, description: 'Counted', priority: 'High' },
+      }));
       invoked(items);
       const table = `offload-task-api-${STAGE}-tasks`;
       for (const id of ids)
@@ -293,26 +300,16 @@ const FLOWS: Flow[] = [
     name: 'job: POST /jobs -> succeeded',
     items: 20,
     floor: [
-      { key: 'Lambda', perItem: 1.2, why: 'createJob, plus processJobs and recordResults per batch of 10' },
-      { key: 'SNS', perItem: 1, why: 'publish the request' },
-      {
-        key: 'SQS standard',
-        perItem: 1.4,
-        why: 'send the result; receive and delete per batch of 10, twice',
-      },
-      { key: 'DynamoDB write units', perItem: 2, why: 'create the job, write its result' },
+      ['Lambda', 1.2, 'createJob, plus processJobs and recordResults per batch of 10'],
+      ['SNS', 1, 'publish the request'],
+      ['SQS standard', 1.4, 'send the result; receive and delete per batch of 10, twice'],
+      ['DynamoDB write units', 2, 'create the job, write its result'],
     ],
     async run({ ready, items, invoked, read }) {
-      const url = ready.urls['ai-jobs']!;
-      const ids: string[] = [];
-      for (let i = 0; i < items; i++) {
-        const job = await call(`${url}/jobs`, {
-          method: 'POST',
-          headers: { ...ALICE, 'idempotency-key': randomUUID() },
-          body: { type: 'completion', config: { prompt: `Say hello ${i}` } },
-        });
-        ids.push(String(job.job_id));
-      }
+      const ids = await postEach(`${ready.urls['ai-jobs']!}/jobs`, items, 'job_id', (i) => ({
+        headers: { ...ALICE, 'idempotency-key': randomUUID() },
+        body: { type: 'completion', config: { prompt: `Say hello ${i}` } },
+      }));
       invoked(items);
       const table = `offload-ai-jobs-${STAGE}-jobs`;
       for (const id of ids)
@@ -327,25 +324,15 @@ const FLOWS: Flow[] = [
     name: 'podcast: schedule -> episode processed',
     items: 20,
     floor: [
-      { key: 'Lambda', perItem: 0.2, why: 'generatePodcasts and processEpisodes per batch of 10' },
-      { key: 'SQS standard', perItem: 0.6, why: 'send, receive and delete per batch of 10, on two queues' },
-      {
-        key: 'DynamoDB write units',
-        perItem: 3,
-        why: 'create the episode, advance the podcast, mark it processed',
-      },
+      ['Lambda', 0.2, 'generatePodcasts and processEpisodes per batch of 10'],
+      ['SQS standard', 0.6, 'send, receive and delete per batch of 10, on two queues'],
+      ['DynamoDB write units', 3, 'create the episode, advance the podcast, mark it processed'],
     ],
     async setup({ ready, items }) {
-      const url = ready.urls['podcast-workers']!;
       const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
-      const ids: string[] = [];
-      for (let i = 0; i < items; i++) {
-        const podcast = await call(`${url}/podcasts`, {
-          method: 'POST',
-          body: { title: `Cost show ${randomUUID().slice(0, 8)}`, frequency: 7, latestEpisodeDate: weekAgo },
-        });
-        ids.push(String(podcast.podcastId));
-      }
+      const ids = await postEach(`${ready.urls['podcast-workers']!}/podcasts`, items, 'podcastId', () => ({
+        body: { title: `Cost show ${randomUUID().slice(0, 8)}`, frequency: 7, latestEpisodeDate: weekAgo },
+      }));
       made.set('podcast', ids);
     },
     async run({ ready, invoked, read, query }) {
@@ -375,12 +362,8 @@ const FLOWS: Flow[] = [
     name: 'batch item: submit -> resolved',
     items: 50,
     floor: [
-      { key: 'DynamoDB write units', perItem: 2, why: 'create the item, write its outcome' },
-      {
-        key: 'DynamoDB read units',
-        perItem: 0.25,
-        why: 'read the open items in pages (eventually consistent)',
-      },
+      ['DynamoDB write units', 2, 'create the item, write its outcome'],
+      ['DynamoDB read units', 0.25, 'read the open items in pages (eventually consistent)'],
     ],
     async run({ ready, items, invoked, read }) {
       const url = ready.urls['batch-poller']!;
@@ -502,7 +485,7 @@ export async function run(options: BenchOptions): Promise<Row[]> {
         counted.set('Lambda: invocation by the bench (HTTP, Invoke)', invocations / items);
         for (const key of [...counted.keys()]) if (key.startsWith('idle:')) counted.delete(key);
 
-        const floor: Counts = new Map(flow.floor.map(({ key, perItem: n }) => [`${key}: floor`, n]));
+        const floor: Counts = new Map(flow.floor.map(([key, n]) => [`${key}: floor`, n]));
         const byService = (units: Counts) => {
           const sums = new Map<string, number>();
           for (const [key, value] of units) add(sums, priceKey(key), value);
@@ -511,13 +494,13 @@ export async function run(options: BenchOptions): Promise<Row[]> {
         const services = byService(counted);
         for (const [key, value] of [...counted].sort())
           options.log(`${GROUP}:   ${key} ${value.toFixed(2)} per item`);
-        for (const { key, perItem: n, why } of flow.floor)
+        for (const [key, n, why] of flow.floor)
           options.log(
             `${GROUP}:   floor ${key} ${n} per item (${why}); counted ${(services.get(key) ?? 0).toFixed(2)}`,
           );
 
         const requests = [...counted.values()].reduce((sum, value) => sum + value, 0);
-        const floorRequests = flow.floor.reduce((sum, { perItem: n }) => sum + n, 0);
+        const floorRequests = flow.floor.reduce((sum, [, n]) => sum + n, 0);
         const usd = costPerMillion(counted);
         const floorUsd = costPerMillion(floor);
         rows.push(
@@ -539,7 +522,7 @@ export async function run(options: BenchOptions): Promise<Row[]> {
             baseline: 'floor',
             baselineValue: floorUsd,
             ratio: usd / floorUsd,
-            details: Object.fromEntries(flow.floor.map(({ key, perItem: n, why }) => [`${key} (${why})`, n])),
+            details: Object.fromEntries(flow.floor.map(([key, n, why]) => [`${key} (${why})`, n])),
           },
         );
       } catch (error) {

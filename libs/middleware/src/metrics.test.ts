@@ -60,3 +60,78 @@ describe('BufferedMetrics', () => {
     expect(metrics.hasStoredMetrics()).toBe(false);
   });
 });
+
+describe('BufferedMetrics publishing', () => {
+  /** An enabled buffer (unit tests disable metrics) and the JSON lines it writes to stdout. */
+  function published() {
+    const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const metrics = new BufferedMetrics({ namespace: 'Test', serviceName: 'svc' });
+    if (disabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = disabled;
+    const lines: Record<string, unknown>[] = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      return true;
+    });
+    return { metrics, lines };
+  }
+  afterEach(() => jest.restoreAllMocks());
+
+  it('writes an invocation of buffered values only as Powertools serializes it', () => {
+    const { metrics, lines } = published();
+    metrics.setDefaultDimensions({ function_name: 'fn' });
+    metrics.addValue('Duration', MetricUnit.Milliseconds, 1.5);
+    metrics.addValue('Duration', MetricUnit.Milliseconds, 2.5);
+    metrics.addValue('Found', MetricUnit.Count, 0);
+    const expected = metrics.serializeMetrics();
+    metrics.publishStoredMetrics();
+    expect(lines).toEqual([{ ...expected, _aws: { ...expected._aws, Timestamp: expect.any(Number) } }]);
+    expect(lines[0]).toMatchObject({ service: 'svc', function_name: 'fn', Duration: [1.5, 2.5], Found: 0 });
+    expect(metrics.hasStoredMetrics()).toBe(false);
+  });
+
+  it("keeps an invocation's own dimensions, metadata and Powertools metrics to that invocation", () => {
+    const { metrics, lines } = published();
+    metrics.addValue('Found', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    metrics.addDimension('queue', 'q');
+    metrics.addMetadata('note', 'n');
+    metrics.addMetric('Sent', MetricUnit.Count, 1);
+    metrics.addValue('Found', MetricUnit.Count, 2);
+    metrics.publishStoredMetrics();
+    metrics.addValue('Found', MetricUnit.Count, 3);
+    metrics.publishStoredMetrics();
+    metrics.setDefaultDimensions({ function_name: 'other' });
+    metrics.addValue('Found', MetricUnit.Count, 4);
+    metrics.publishStoredMetrics();
+
+    expect(lines.map(({ _aws, ...fields }) => fields)).toEqual([
+      { service: 'svc', Found: 1 },
+      { service: 'svc', queue: 'q', note: 'n', Sent: 1, Found: 2 },
+      { service: 'svc', Found: 3 },
+      { service: 'svc', function_name: 'other', Found: 4 },
+    ]);
+    expect(lines.map(({ _aws }) => (_aws as { CloudWatchMetrics: unknown[] }).CloudWatchMetrics)).toEqual([
+      [{ Namespace: 'Test', Dimensions: [['service']], Metrics: [{ Name: 'Found', Unit: 'Count' }] }],
+      [
+        {
+          Namespace: 'Test',
+          Dimensions: [['service', 'queue']],
+          Metrics: [
+            { Name: 'Sent', Unit: 'Count' },
+            { Name: 'Found', Unit: 'Count' },
+          ],
+        },
+      ],
+      [{ Namespace: 'Test', Dimensions: [['service']], Metrics: [{ Name: 'Found', Unit: 'Count' }] }],
+      [
+        {
+          Namespace: 'Test',
+          Dimensions: [['service', 'function_name']],
+          Metrics: [{ Name: 'Found', Unit: 'Count' }],
+        },
+      ],
+    ]);
+  });
+});
