@@ -1,5 +1,13 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, isConditionFailure, queryAll, queryByOwner } from '@offload/aws/dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  dynamo,
+  getItem,
+  ifConditionHolds,
+  putNew,
+  queryAll,
+  queryByOwner,
+  updateIfConditionHolds,
+} from '@offload/aws/dynamodb';
 import { jobSchema, type Job } from '@offload/messages';
 import type { JobStore } from '../domain/jobs';
 
@@ -12,52 +20,33 @@ export function dynamoJobStore(tableName: string): JobStore {
   const Key = (jobId: string) => ({ job_id: jobId });
 
   return {
-    async create(job) {
-      await dynamo.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: { ...job, [OPEN]: 'queued' },
-          ConditionExpression: 'attribute_not_exists(job_id)',
-        }),
-      );
-    },
+    create: (job) => putNew(tableName, { ...job, [OPEN]: 'queued' }, 'job_id'),
     async get(jobId) {
-      const out = await dynamo.send(
-        new GetCommand({ TableName: tableName, Key: Key(jobId), ConsistentRead: true }),
-      );
-      return out.Item ? jobSchema.parse(out.Item) : undefined;
+      const item = await getItem(tableName, Key(jobId));
+      return item && jobSchema.parse(item);
     },
     async remove(jobId) {
       await dynamo.send(new DeleteCommand({ TableName: tableName, Key: Key(jobId) }));
     },
-    async start(jobId, now) {
-      try {
-        const out = await dynamo.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: Key(jobId),
-            UpdateExpression:
-              'SET #status = :processing, #open = :processing, updated_at = :now, ' +
-              'started_at = if_not_exists(started_at, :now) ADD attempts :one',
-            ConditionExpression: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
-            ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
-            ExpressionAttributeValues: {
-              ':processing': 'processing',
-              ':queued': 'queued',
-              ':now': now,
-              ':one': 1,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return jobSchema.parse(out.Attributes);
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+    start(jobId, now) {
+      return updateReturning({
+        TableName: tableName,
+        Key: Key(jobId),
+        UpdateExpression:
+          'SET #status = :processing, #open = :processing, updated_at = :now, ' +
+          'started_at = if_not_exists(started_at, :now) ADD attempts :one',
+        ConditionExpression: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
+        ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
+        ExpressionAttributeValues: {
+          ':processing': 'processing',
+          ':queued': 'queued',
+          ':now': now,
+          ':one': 1,
+        },
+      });
     },
     async progress(jobId, progress, now) {
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -79,7 +68,7 @@ export function dynamoJobStore(tableName: string): JobStore {
               outcome: result.result ?? null,
             }
           : { expression: '#outcome = :outcome', field: 'error', outcome: result.error };
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -110,7 +99,7 @@ export function dynamoJobStore(tableName: string): JobStore {
       return openJobs('queued', updatedBefore);
     },
     markRepublished(job, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -129,7 +118,7 @@ export function dynamoJobStore(tableName: string): JobStore {
       );
     },
     failStale(job, error, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -185,7 +174,7 @@ export function dynamoJobStore(tableName: string): JobStore {
       return out.Item?.cancel_requested === true;
     },
     finishCancelled(jobId, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -218,15 +207,8 @@ export function dynamoJobStore(tableName: string): JobStore {
   }
 }
 
-/** A conditional update that answers the item as written, or undefined when its condition failed. */
-async function updateReturning(
-  input: ConstructorParameters<typeof UpdateCommand>[0],
-): Promise<Job | undefined> {
-  try {
-    const out = await dynamo.send(new UpdateCommand({ ...input, ReturnValues: 'ALL_NEW' }));
-    return jobSchema.parse(out.Attributes);
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+/** A conditional update that answers the job as written, or undefined when its condition failed. */
+async function updateReturning(input: UpdateCommandInput): Promise<Job | undefined> {
+  const job = await updateIfConditionHolds(input);
+  return job && jobSchema.parse(job);
 }

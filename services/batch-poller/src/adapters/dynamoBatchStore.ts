@@ -1,11 +1,13 @@
+import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  BatchWriteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, isConditionFailure, queryAll, queryByOwner } from '@offload/aws/dynamodb';
+  dynamo,
+  getItem,
+  ifConditionHolds,
+  putNew,
+  queryAll,
+  queryByOwner,
+  updateIfConditionHolds,
+} from '@offload/aws/dynamodb';
 import { batchItemSchema, batchJobSchema, TERMINAL_ITEM_STATUSES, type BatchItem } from '@offload/messages';
 import type { BatchStore } from '../domain/batchJobs';
 import { readRecords, type UnreadableRecord } from '../domain/records';
@@ -55,7 +57,7 @@ export function dynamoBatchStore(
     Key: { job_id: item.job_id, item_id: item.item_id },
   });
   const updateJob = (jobId: string, expression: string, values: Record<string, unknown>) =>
-    conditional(
+    ifConditionHolds(
       dynamo.send(
         new UpdateCommand({
           TableName: jobsTable,
@@ -79,20 +81,12 @@ export function dynamoBatchStore(
         itemsTable,
         items.map((item) => ({ ...item, open_job_id: item.job_id })),
       );
-      await dynamo.send(
-        new PutCommand({
-          TableName: jobsTable,
-          Item: { ...job, active: ACTIVE },
-          ConditionExpression: 'attribute_not_exists(job_id)',
-        }),
-      );
+      await putNew(jobsTable, { ...job, active: ACTIVE }, 'job_id');
     },
 
     async getJob(jobId) {
-      const out = await dynamo.send(
-        new GetCommand({ TableName: jobsTable, Key: { job_id: jobId }, ConsistentRead: true }),
-      );
-      return out.Item ? batchJobSchema.parse(out.Item) : undefined;
+      const job = await getItem(jobsTable, { job_id: jobId });
+      return job && parseJob(job);
     },
 
     async listItems(jobId, limit, after) {
@@ -145,37 +139,29 @@ export function dynamoBatchStore(
     },
 
     async claimItem(item, claim) {
-      try {
-        const out = await dynamo.send(
-          new UpdateCommand({
-            ...itemTarget(item),
-            UpdateExpression:
-              'SET #status = :submitting, claim_token = :token, claimed_at = :now, updated_at = :now, ' +
-              'submit_key = if_not_exists(submit_key, :key)',
-            ConditionExpression:
-              'attribute_not_exists(provider_task_id) AND ' +
-              '(#status = :queued OR (#status = :submitting AND claimed_at < :stale))',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':submitting': 'submitting',
-              ':queued': 'queued',
-              ':token': claim.token,
-              ':now': claim.now,
-              ':stale': claim.staleBefore,
-              ':key': claim.submitKey,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return out.Attributes ? parseItem(out.Attributes) : undefined;
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+      const claimed = await updateIfConditionHolds({
+        ...itemTarget(item),
+        UpdateExpression:
+          'SET #status = :submitting, claim_token = :token, claimed_at = :now, updated_at = :now, ' +
+          'submit_key = if_not_exists(submit_key, :key)',
+        ConditionExpression:
+          'attribute_not_exists(provider_task_id) AND ' +
+          '(#status = :queued OR (#status = :submitting AND claimed_at < :stale))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':submitting': 'submitting',
+          ':queued': 'queued',
+          ':token': claim.token,
+          ':now': claim.now,
+          ':stale': claim.staleBefore,
+          ':key': claim.submitKey,
+        },
+      });
+      return claimed && parseItem(claimed);
     },
 
     markSubmitted(item, token, providerTaskId, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...itemTarget(item),
@@ -197,7 +183,7 @@ export function dynamoBatchStore(
     },
 
     async releaseClaim(item, token, renewKey, now) {
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...itemTarget(item),
@@ -218,7 +204,7 @@ export function dynamoBatchStore(
     },
 
     async markProgress(item, status, now) {
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: itemsTable,
@@ -236,7 +222,7 @@ export function dynamoBatchStore(
       // `result` and `error` are both DynamoDB reserved words, hence the name placeholder.
       const [field, detail] = 'result' in outcome ? ['result', outcome.result] : ['error', outcome.error];
       const cleanup = outcome.files.length > 0;
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...itemTarget(item),
@@ -280,7 +266,7 @@ export function dynamoBatchStore(
 
     async clearCleanup(item) {
       // Conditional so that clearing never creates an item (an update on a missing key would).
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...itemTarget(item),
@@ -309,7 +295,7 @@ export function dynamoBatchStore(
     },
 
     resolveJob(jobId, status, totals, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: jobsTable,
@@ -337,23 +323,15 @@ export function dynamoBatchStore(
     },
 
     async requestCancel(jobId, now) {
-      try {
-        const out = await dynamo.send(
-          new UpdateCommand({
-            TableName: jobsTable,
-            Key: { job_id: jobId },
-            UpdateExpression: 'SET cancel_requested = :yes, updated_at = :now',
-            ConditionExpression: 'attribute_exists(#active)',
-            ExpressionAttributeNames: { '#active': 'active' },
-            ExpressionAttributeValues: { ':yes': true, ':now': now },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return batchJobSchema.parse(out.Attributes);
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+      const job = await updateIfConditionHolds({
+        TableName: jobsTable,
+        Key: { job_id: jobId },
+        UpdateExpression: 'SET cancel_requested = :yes, updated_at = :now',
+        ConditionExpression: 'attribute_exists(#active)',
+        ExpressionAttributeNames: { '#active': 'active' },
+        ExpressionAttributeValues: { ':yes': true, ':now': now },
+      });
+      return job && parseJob(job);
     },
   };
 }

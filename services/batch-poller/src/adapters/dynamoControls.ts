@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, takeRateToken } from '@offload/aws/dynamodb';
+import { dynamo, ifConditionHolds, takeRateToken } from '@offload/aws/dynamodb';
 import { claimIdempotencyKey, releaseIdempotencyKey } from '@offload/aws/idempotency';
 import type { BudgetLedger, BudgetWindow } from '../domain/budget';
 import type { BatchControls } from '../domain/submit';
@@ -43,7 +43,7 @@ export function dynamoBudgetLedger(tableName: string): BudgetLedger {
   return {
     async charge(owner, window, items, limits) {
       const dayEnd = Date.parse(`${window.day}T00:00:00Z`) / 1000 + DAY_SECONDS;
-      const charged = await conditional(
+      const charged = await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...target(owner, window),
@@ -73,7 +73,7 @@ export function dynamoBudgetLedger(tableName: string): BudgetLedger {
     },
 
     async refund(owner, window, items) {
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...target(owner, window),
