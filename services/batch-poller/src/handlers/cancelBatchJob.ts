@@ -2,7 +2,7 @@ import { httpApi, json, logger, uuidPathParameter } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { unreadableReporter } from '../adapters/unreadable';
-import { provider } from '../adapters/provider';
+import { batchProvider } from '../adapters/provider';
 import { eventsConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
 import { cancelBatchJobFor } from '../domain/manage';
@@ -14,7 +14,7 @@ const deps = {
     config.BATCH_ITEMS_TABLE_NAME,
     unreadableReporter().report,
   ),
-  provider,
+  provider: batchProvider().provider,
   clock: { now: () => new Date() },
   warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
   events: eventPublisher(config.EVENTS_TOPIC_ARN),

@@ -4,7 +4,7 @@ import { BATCH_BODY_MAX_BYTES, canonicalBodyHash, createBatchJobBodySchema } fro
 import { httpApi, json, logger } from '@offload/middleware';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { dynamoBudgetLedger, dynamoControls } from '../adapters/dynamoControls';
-import { provider, submitConcurrency } from '../adapters/provider';
+import { batchProvider } from '../adapters/provider';
 import { unreadableReporter } from '../adapters/unreadable';
 import { claimConfig, submitConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
@@ -12,6 +12,7 @@ import { submitBatchJob } from '../domain/submit';
 
 const config = { ...tables(), ...submitConfig(), ...claimConfig() };
 const clock = { now: () => new Date() };
+const { provider, submitConcurrency } = batchProvider();
 const deps = {
   store: dynamoBatchStore(
     config.BATCH_JOBS_TABLE_NAME,
