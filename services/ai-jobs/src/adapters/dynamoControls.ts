@@ -77,14 +77,18 @@ export function dynamoControls(tableName: string): Controls {
       return charged ? { allowed: true } : { allowed: false, retryAfterSeconds: window.retryAfterSeconds };
     },
     async refundLlmCalls(owner, calls, now) {
-      await dynamo.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: budgetKey(owner, budgetWindow(now).start),
-          UpdateExpression: 'ADD llm_calls :refund',
-          ConditionExpression: 'attribute_exists(llm_calls)',
-          ExpressionAttributeValues: { ':refund': -calls },
-        }),
+      // An hour with nothing charged (it ended between the charge and the refund) has nothing to
+      // give back; the condition keeps the refund from opening it with a negative count.
+      await ifConditionHolds(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: budgetKey(owner, budgetWindow(now).start),
+            UpdateExpression: 'ADD llm_calls :refund',
+            ConditionExpression: 'attribute_exists(llm_calls)',
+            ExpressionAttributeValues: { ':refund': -calls },
+          }),
+        ),
       );
     },
   };
