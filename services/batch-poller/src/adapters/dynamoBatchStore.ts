@@ -18,7 +18,8 @@ const ACTIVE = 'active';
 // Also sparse: `cleanup` is set only while an ended item still has provider files to delete.
 const CLEANUP_PENDING = 'pending';
 const TERMINAL = Object.fromEntries(TERMINAL_ITEM_STATUSES.map((status, i) => [`:t${i}`, status]));
-const NOT_TERMINAL = `NOT #status IN (${Object.keys(TERMINAL).join(', ')})`;
+// attribute_exists first: `NOT ... IN` holds on a missing item, and the update would create it.
+const NOT_TERMINAL = `attribute_exists(item_id) AND NOT #status IN (${Object.keys(TERMINAL).join(', ')})`;
 const WRITE_CHUNK = 25;
 
 async function writeAll(tableName: string, items: Record<string, unknown>[]): Promise<void> {
