@@ -12,6 +12,8 @@ const conditionFailed = () =>
 describe('ifConditionHolds', () => {
   it('is true when the write applied and false when its condition no longer held', async () => {
     await expect(ifConditionHolds(Promise.resolve({}))).resolves.toBe(true);
+    // A write that answers nothing (a put through a helper) applied all the same.
+    await expect(ifConditionHolds(Promise.resolve(undefined))).resolves.toBe(true);
     await expect(ifConditionHolds(Promise.reject(conditionFailed()))).resolves.toBe(false);
   });
 

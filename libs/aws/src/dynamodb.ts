@@ -27,26 +27,23 @@ export function isConditionFailure(error: unknown): boolean {
  * longer held (the state it guarded had already moved on). Any other error is thrown.
  */
 export async function ifConditionHolds(write: Promise<unknown>): Promise<boolean> {
-  return (await outputIfConditionHolds(write)) !== undefined;
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }
 
 /** The same, for an update that answers the item as written (undefined when its condition failed). */
 export async function updateIfConditionHolds(
   input: UpdateCommandInput,
 ): Promise<Record<string, unknown> | undefined> {
-  const out = await outputIfConditionHolds(
-    dynamo.send(new UpdateCommand({ ...input, ReturnValues: 'ALL_NEW' })),
-  );
-  return out?.Attributes;
-}
-
-async function outputIfConditionHolds<T>(write: Promise<T>): Promise<T | undefined> {
-  try {
-    return await write;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  let item: Record<string, unknown> | undefined;
+  const write = dynamo.send(new UpdateCommand({ ...input, ReturnValues: 'ALL_NEW' }));
+  const applied = await ifConditionHolds(write.then((out) => (item = out.Attributes)));
+  return applied ? item : undefined;
 }
 
 /** Writes a new item; one already under its key (`keyAttribute`) refuses it with a condition failure. */
