@@ -71,6 +71,25 @@ export async function getItem(
   return out.Item;
 }
 
+/**
+ * The query for the items whose partition key `attribute` equals `value`: of the table, or of the
+ * index `indexName`. Spread it and add what else the query needs (a filter, a limit).
+ */
+export function keyEquals(
+  tableName: string,
+  indexName: string | undefined,
+  attribute: string,
+  value: unknown,
+): QueryCommandInput & { ExpressionAttributeValues: Record<string, unknown> } {
+  return {
+    TableName: tableName,
+    ...(indexName && { IndexName: indexName }),
+    KeyConditionExpression: '#key = :key',
+    ExpressionAttributeNames: { '#key': attribute },
+    ExpressionAttributeValues: { ':key': value },
+  };
+}
+
 /** Every item a query matches (following LastEvaluatedKey), or the first `max` of them. */
 export async function queryAll(
   input: QueryCommandInput,

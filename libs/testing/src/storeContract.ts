@@ -17,7 +17,8 @@ export function serviceTables(service: string): { fresh(logicalId: string): Prom
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });
-  }, 120_000);
+    // `serverless print` of the service runs first: tens of seconds on a busy machine.
+  }, 300_000);
   afterAll(async () => {
     process.env = saved;
     await tables?.stop();

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   dynamo,
   getItem,
@@ -28,23 +28,14 @@ export function dynamoJobStore(tableName: string): JobStore {
     async remove(jobId) {
       await dynamo.send(new DeleteCommand({ TableName: tableName, Key: Key(jobId) }));
     },
-    start(jobId, now) {
-      return updateReturning({
-        TableName: tableName,
-        Key: Key(jobId),
-        UpdateExpression:
-          'SET #status = :processing, #open = :processing, updated_at = :now, ' +
+    start: (jobId, now) =>
+      updateReturning(jobId, {
+        set:
+          '#status = :processing, #open = :processing, updated_at = :now, ' +
           'started_at = if_not_exists(started_at, :now) ADD attempts :one',
-        ConditionExpression: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
-        ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
-        ExpressionAttributeValues: {
-          ':processing': 'processing',
-          ':queued': 'queued',
-          ':now': now,
-          ':one': 1,
-        },
-      });
-    },
+        when: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
+        values: { ':processing': 'processing', ':queued': 'queued', ':now': now, ':one': 1 },
+      }),
     async progress(jobId, progress, now) {
       await ifConditionHolds(
         dynamo.send(
@@ -142,26 +133,18 @@ export function dynamoJobStore(tableName: string): JobStore {
       const { items, next } = await queryByOwner(tableName, owner, page);
       return { jobs: items.map((item) => jobSchema.parse(item)), ...(next && { next }) };
     },
-    async cancelQueued(jobId, now) {
-      return updateReturning({
-        TableName: tableName,
-        Key: Key(jobId),
-        UpdateExpression: 'SET #status = :cancelled, completed_at = :now, updated_at = :now REMOVE #open',
-        ConditionExpression: '#status = :queued',
-        ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
-        ExpressionAttributeValues: { ':cancelled': 'cancelled', ':queued': 'queued', ':now': now },
-      });
-    },
-    async requestCancel(jobId, now) {
-      return updateReturning({
-        TableName: tableName,
-        Key: Key(jobId),
-        UpdateExpression: 'SET cancel_requested = :yes, updated_at = :now',
-        ConditionExpression: '#status = :processing',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':yes': true, ':processing': 'processing', ':now': now },
-      });
-    },
+    cancelQueued: (jobId, now) =>
+      updateReturning(jobId, {
+        set: '#status = :cancelled, completed_at = :now, updated_at = :now REMOVE #open',
+        when: '#status = :queued',
+        values: { ':cancelled': 'cancelled', ':queued': 'queued', ':now': now },
+      }),
+    requestCancel: (jobId, now) =>
+      updateReturning(jobId, {
+        set: 'cancel_requested = :yes, updated_at = :now',
+        when: '#status = :processing',
+        values: { ':yes': true, ':processing': 'processing', ':now': now },
+      }),
     async cancelRequested(jobId) {
       const out = await dynamo.send(
         new GetCommand({
@@ -205,10 +188,28 @@ export function dynamoJobStore(tableName: string): JobStore {
     });
     return items.map((item) => jobSchema.parse(item));
   }
-}
 
-/** A conditional update that answers the job as written, or undefined when its condition failed. */
-async function updateReturning(input: UpdateCommandInput): Promise<Job | undefined> {
-  const job = await updateIfConditionHolds(input);
-  return job && jobSchema.parse(job);
+  /**
+   * A conditional update of one job (`SET <set>` when `<when>`) that answers the job as written, or
+   * undefined when its condition failed. `#status` and `#open` name the attributes they stand for.
+   */
+  async function updateReturning(
+    jobId: string,
+    update: { set: string; when: string; values: Record<string, unknown> },
+  ): Promise<Job | undefined> {
+    const expressions = `${update.set} ${update.when}`;
+    const names = { '#status': 'status', '#open': OPEN };
+    const job = await updateIfConditionHolds({
+      TableName: tableName,
+      Key: { job_id: jobId },
+      UpdateExpression: `SET ${update.set}`,
+      ConditionExpression: update.when,
+      // DynamoDB refuses a name placeholder the expressions do not use.
+      ExpressionAttributeNames: Object.fromEntries(
+        Object.entries(names).filter(([placeholder]) => expressions.includes(placeholder)),
+      ),
+      ExpressionAttributeValues: update.values,
+    });
+    return job && jobSchema.parse(job);
+  }
 }

@@ -3,6 +3,7 @@ import {
   dynamo,
   getItem,
   ifConditionHolds,
+  keyEquals,
   putNew,
   queryAll,
   queryByOwner,
@@ -105,25 +106,13 @@ export function dynamoBatchStore(
     },
 
     async activeJobs() {
-      const items = await queryAll({
-        TableName: jobsTable,
-        IndexName: 'byActive',
-        KeyConditionExpression: '#active = :active',
-        ExpressionAttributeNames: { '#active': 'active' },
-        ExpressionAttributeValues: { ':active': ACTIVE },
-      });
+      const items = await queryAll(keyEquals(jobsTable, 'byActive', 'active', ACTIVE));
       return readJobs(items);
     },
 
     async openItems(jobId, limit) {
       const items = await queryAll(
-        {
-          TableName: itemsTable,
-          IndexName: 'byOpenJob',
-          KeyConditionExpression: 'open_job_id = :job',
-          ExpressionAttributeValues: { ':job': jobId },
-          Limit: limit,
-        },
+        { ...keyEquals(itemsTable, 'byOpenJob', 'open_job_id', jobId), Limit: limit },
         limit,
       );
       return readItems(items);
@@ -131,9 +120,7 @@ export function dynamoBatchStore(
 
     async allItems(jobId) {
       const items = await queryAll({
-        TableName: itemsTable,
-        KeyConditionExpression: 'job_id = :job',
-        ExpressionAttributeValues: { ':job': jobId },
+        ...keyEquals(itemsTable, undefined, 'job_id', jobId),
         ConsistentRead: true,
       });
       return readItems(items);
@@ -252,14 +239,7 @@ export function dynamoBatchStore(
 
     async pendingCleanups(limit) {
       const items = await queryAll(
-        {
-          TableName: itemsTable,
-          IndexName: 'byCleanup',
-          KeyConditionExpression: '#cleanup = :pending',
-          ExpressionAttributeNames: { '#cleanup': 'cleanup' },
-          ExpressionAttributeValues: { ':pending': CLEANUP_PENDING },
-          Limit: limit,
-        },
+        { ...keyEquals(itemsTable, 'byCleanup', 'cleanup', CLEANUP_PENDING), Limit: limit },
         limit,
       );
       return readItems(items);

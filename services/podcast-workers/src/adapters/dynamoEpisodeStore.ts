@@ -3,6 +3,7 @@ import {
   dynamo,
   getItem,
   ifConditionHolds,
+  keyEquals,
   putNew,
   queryAll,
   updateIfConditionHolds,
@@ -19,38 +20,22 @@ export function dynamoEpisodeStore(tableName: string): EpisodeStore {
       return item && parseOne(episodeSchema, item, 'episodeId');
     },
     async listByPodcast(podcastId) {
-      const items = await queryAll({
-        TableName: tableName,
-        IndexName: 'byPodcast',
-        KeyConditionExpression: 'podcastId = :id',
-        ExpressionAttributeValues: { ':id': podcastId },
-      });
+      const items = await queryAll(keyEquals(tableName, 'byPodcast', 'podcastId', podcastId));
       return items.map((item) => episodeSchema.parse(item));
     },
     async listPending(max) {
-      const items = await queryAll(
-        {
-          TableName: tableName,
-          IndexName: 'byStatus',
-          KeyConditionExpression: '#status = :pending',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pending': 'pending' },
-        },
-        max,
-      );
+      const items = await queryAll(keyEquals(tableName, 'byStatus', 'status', 'pending'), max);
       return parseAll(episodeSchema, items, 'episodeId');
     },
     // The index is sorted by createdAt, so the age of the last write is a filter; only in-flight
     // episodes are `processing`, so the partition it reads stays small.
     async listStaleProcessing(updatedBefore, max) {
+      const processing = keyEquals(tableName, 'byStatus', 'status', 'processing');
       const items = await queryAll(
         {
-          TableName: tableName,
-          IndexName: 'byStatus',
-          KeyConditionExpression: '#status = :processing',
+          ...processing,
           FilterExpression: 'updatedAt < :cutoff',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':processing': 'processing', ':cutoff': updatedBefore },
+          ExpressionAttributeValues: { ...processing.ExpressionAttributeValues, ':cutoff': updatedBefore },
         },
         max,
       );
