@@ -1,18 +1,6 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ListDeadLetterSourceQueuesCommand,
-  ListMessageMoveTasksCommand,
-  ListQueuesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-  StartMessageMoveTaskCommand,
-  type Message,
-  type MessageAttributeValue,
-} from '@aws-sdk/client-sqs';
+// One namespace import: the fake dispatches on the same command classes the tool sends.
+import * as sqs from '@aws-sdk/client-sqs';
+import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { DlqTool } from './sqs';
 
 // An in-memory SQS behind the client's `send` (the network edge). Like fauxqs, it has neither
@@ -27,7 +15,7 @@ interface Stored {
 
 class FakeSqs {
   queues = new Map<string, { attributes: Record<string, string>; messages: Stored[] }>();
-  sends: SendMessageCommand['input'][] = [];
+  sends: sqs.SendMessageCommand['input'][] = [];
   failSendOf = new Set<string>();
   moveTasks = false;
   /** A consumer that fails every message sent to `queue` at once and dead-letters it as the worker does. */
@@ -90,16 +78,16 @@ class FakeSqs {
 
   send = async (command: unknown): Promise<unknown> => {
     this.commands.push(command);
-    if (command instanceof ListQueuesCommand) {
+    if (command instanceof sqs.ListQueuesCommand) {
       const prefix = command.input.QueueNamePrefix ?? '';
       return { QueueUrls: [...this.queues.keys()].filter((url) => url.startsWith(`http://fake/${prefix}`)) };
     }
-    if (command instanceof GetQueueUrlCommand) {
+    if (command instanceof sqs.GetQueueUrlCommand) {
       const url = `http://fake/${command.input.QueueName}`;
       this.queue(url);
       return { QueueUrl: url };
     }
-    if (command instanceof GetQueueAttributesCommand) {
+    if (command instanceof sqs.GetQueueAttributesCommand) {
       const queue = this.queue(command.input.QueueUrl!);
       const hidden = queue.messages.filter((message) => message.hiddenUntilReceipt).length;
       return {
@@ -111,13 +99,13 @@ class FakeSqs {
         },
       };
     }
-    if (command instanceof ListDeadLetterSourceQueuesCommand)
+    if (command instanceof sqs.ListDeadLetterSourceQueuesCommand)
       return this.unsupported('ListDeadLetterSourceQueues');
-    if (command instanceof StartMessageMoveTaskCommand) {
+    if (command instanceof sqs.StartMessageMoveTaskCommand) {
       if (!this.moveTasks) return this.unsupported('StartMessageMoveTask');
       return { TaskHandle: 'task-1' };
     }
-    if (command instanceof ListMessageMoveTasksCommand) {
+    if (command instanceof sqs.ListMessageMoveTasksCommand) {
       return {
         Results: [
           {
@@ -129,7 +117,7 @@ class FakeSqs {
         ],
       };
     }
-    if (command instanceof ReceiveMessageCommand) {
+    if (command instanceof sqs.ReceiveMessageCommand) {
       const queue = this.queue(command.input.QueueUrl!);
       const fifo = queue.attributes.FifoQueue === 'true';
       const lockedGroups = new Set(queue.messages.filter((m) => m.hiddenUntilReceipt).map((m) => m.group));
@@ -154,7 +142,7 @@ class FakeSqs {
       }
       return { Messages: out.length > 0 ? out : undefined };
     }
-    if (command instanceof ChangeMessageVisibilityBatchCommand) {
+    if (command instanceof sqs.ChangeMessageVisibilityBatchCommand) {
       const queue = this.queue(command.input.QueueUrl!);
       for (const entry of command.input.Entries ?? []) {
         const message = queue.messages.find((m) => m.hiddenUntilReceipt === entry.ReceiptHandle);
@@ -162,7 +150,7 @@ class FakeSqs {
       }
       return { Successful: command.input.Entries?.map(({ Id }) => ({ Id })), Failed: [] };
     }
-    if (command instanceof SendMessageCommand) {
+    if (command instanceof sqs.SendMessageCommand) {
       if (this.failSendOf.has(command.input.MessageBody!)) throw new Error('throttled');
       this.sends.push(command.input);
       this.afterSend?.();
@@ -192,7 +180,7 @@ class FakeSqs {
       });
       return { MessageId: id };
     }
-    if (command instanceof DeleteMessageCommand) {
+    if (command instanceof sqs.DeleteMessageCommand) {
       const queue = this.queue(command.input.QueueUrl!);
       queue.messages = queue.messages.filter((m) => m.hiddenUntilReceipt !== command.input.ReceiptHandle);
       return {};
@@ -203,7 +191,7 @@ class FakeSqs {
 
 function setup() {
   const fake = new FakeSqs();
-  const client = new SQSClient({ region: 'us-east-1' });
+  const client = new sqs.SQSClient({ region: 'us-east-1' });
   jest.spyOn(client, 'send').mockImplementation(fake.send as never);
   const log: string[] = [];
   return { fake, tool: new DlqTool(client, (line) => log.push(line)), log };
@@ -395,8 +383,8 @@ describe('DlqTool.redrive', () => {
       taskHandle: 'task-1',
       failures: [],
     });
-    const start = fake.commands.find((c) => c instanceof StartMessageMoveTaskCommand);
-    expect((start as StartMessageMoveTaskCommand).input).toEqual({
+    const start = fake.commands.find((c) => c instanceof sqs.StartMessageMoveTaskCommand);
+    expect((start as sqs.StartMessageMoveTaskCommand).input).toEqual({
       SourceArn: 'arn:aws:sqs:us-east-1:000000000000:w-dlq',
       DestinationArn: 'arn:aws:sqs:us-east-1:000000000000:w',
     });

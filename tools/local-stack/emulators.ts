@@ -17,6 +17,23 @@ export async function startEmulators(ports: { sqs: number; dynamodb: number }): 
   await fauxqs.listen({ port: ports.sqs, host: '127.0.0.1' });
   const sqsPort = (fauxqs.server.address() as AddressInfo).port;
 
+  const dynalite = await startDynalite(ports.dynamodb);
+
+  return {
+    endpoints: {
+      sqs: `http://127.0.0.1:${sqsPort}`,
+      sns: `http://127.0.0.1:${sqsPort}`,
+      dynamodb: dynalite.endpoint,
+    },
+    async stop() {
+      await fauxqs.close();
+      await dynalite.stop();
+    },
+  };
+}
+
+/** dynalite alone (the DynamoDB half of the emulators), on loopback; port 0 picks a free port. */
+export async function startDynalite(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const dynalite = (await import('dynalite')).default({
     createTableMs: 0,
     deleteTableMs: 0,
@@ -24,19 +41,10 @@ export async function startEmulators(ports: { sqs: number; dynamodb: number }): 
   });
   await new Promise<void>((resolve, reject) => {
     dynalite.once('error', reject);
-    dynalite.listen(ports.dynamodb, '127.0.0.1', () => resolve());
+    dynalite.listen(port, '127.0.0.1', () => resolve());
   });
-  const dynamodbPort = (dynalite.address() as AddressInfo).port;
-
   return {
-    endpoints: {
-      sqs: `http://127.0.0.1:${sqsPort}`,
-      sns: `http://127.0.0.1:${sqsPort}`,
-      dynamodb: `http://127.0.0.1:${dynamodbPort}`,
-    },
-    async stop() {
-      await fauxqs.close();
-      await new Promise<void>((resolve) => dynalite.close(() => resolve()));
-    },
+    endpoint: `http://127.0.0.1:${(dynalite.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => dynalite.close(() => resolve())),
   };
 }

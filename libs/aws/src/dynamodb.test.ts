@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, queryAll, takeRateToken } from './dynamodb';
+import { QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { dynamo, ifConditionHolds, queryAll, takeRateToken, updateIfConditionHolds } from './dynamodb';
 
 // The client's `send` is the network edge; everything above it is ours.
 const send = jest.spyOn(dynamo, 'send');
@@ -9,14 +9,26 @@ afterEach(() => send.mockReset());
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
-describe('conditional', () => {
+describe('ifConditionHolds', () => {
   it('is true when the write applied and false when its condition no longer held', async () => {
-    await expect(conditional(Promise.resolve({}))).resolves.toBe(true);
-    await expect(conditional(Promise.reject(conditionFailed()))).resolves.toBe(false);
+    await expect(ifConditionHolds(Promise.resolve({}))).resolves.toBe(true);
+    // A write that answers nothing (a put through a helper) applied all the same.
+    await expect(ifConditionHolds(Promise.resolve(undefined))).resolves.toBe(true);
+    await expect(ifConditionHolds(Promise.reject(conditionFailed()))).resolves.toBe(false);
   });
 
   it('lets every other error through', async () => {
-    await expect(conditional(Promise.reject(new Error('throttled')))).rejects.toThrow('throttled');
+    await expect(ifConditionHolds(Promise.reject(new Error('throttled')))).rejects.toThrow('throttled');
+  });
+});
+
+describe('updateIfConditionHolds', () => {
+  it('asks for the item as written and answers it, or undefined when the condition failed', async () => {
+    send.mockResolvedValueOnce({ Attributes: { n: 2 } } as never);
+    await expect(updateIfConditionHolds({ TableName: 't', Key: { pk: 'a' } })).resolves.toEqual({ n: 2 });
+    expect((send.mock.calls[0]![0] as UpdateCommand).input.ReturnValues).toBe('ALL_NEW');
+    send.mockRejectedValueOnce(conditionFailed() as never);
+    await expect(updateIfConditionHolds({ TableName: 't', Key: { pk: 'a' } })).resolves.toBeUndefined();
   });
 });
 

@@ -1,9 +1,12 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
   QueryCommand,
   UpdateCommand,
   type QueryCommandInput,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 
 /** One document client per cold start; endpoint from AWS_ENDPOINT_URL(_DYNAMODB). */
@@ -19,8 +22,11 @@ export function isConditionFailure(error: unknown): boolean {
   );
 }
 
-/** Runs a conditional write: true if it applied, false if its condition no longer held. */
-export async function conditional(write: Promise<unknown>): Promise<boolean> {
+/**
+ * The one way every store runs a conditional write: true if it applied, false if its condition no
+ * longer held (the state it guarded had already moved on). Any other error is thrown.
+ */
+export async function ifConditionHolds(write: Promise<unknown>): Promise<boolean> {
   try {
     await write;
     return true;
@@ -28,6 +34,60 @@ export async function conditional(write: Promise<unknown>): Promise<boolean> {
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+/** The same, for an update that answers the item as written (undefined when its condition failed). */
+export async function updateIfConditionHolds(
+  input: UpdateCommandInput,
+): Promise<Record<string, unknown> | undefined> {
+  let item: Record<string, unknown> | undefined;
+  const write = dynamo.send(new UpdateCommand({ ...input, ReturnValues: 'ALL_NEW' }));
+  const applied = await ifConditionHolds(write.then((out) => (item = out.Attributes)));
+  return applied ? item : undefined;
+}
+
+/** Writes a new item; one already under its key (`keyAttribute`) refuses it with a condition failure. */
+export async function putNew(
+  tableName: string,
+  item: Record<string, unknown>,
+  keyAttribute: string,
+): Promise<void> {
+  await dynamo.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#key)',
+      ExpressionAttributeNames: { '#key': keyAttribute },
+    }),
+  );
+}
+
+/** The item under `key`, read consistently (a write just made is always seen). */
+export async function getItem(
+  tableName: string,
+  key: Record<string, unknown>,
+): Promise<Record<string, unknown> | undefined> {
+  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+  return out.Item;
+}
+
+/**
+ * The query for the items whose partition key `attribute` equals `value`: of the table, or of the
+ * index `indexName`. Spread it and add what else the query needs (a filter, a limit).
+ */
+export function keyEquals(
+  tableName: string,
+  indexName: string | undefined,
+  attribute: string,
+  value: unknown,
+): QueryCommandInput & { ExpressionAttributeValues: Record<string, unknown> } {
+  return {
+    TableName: tableName,
+    ...(indexName && { IndexName: indexName }),
+    KeyConditionExpression: '#key = :key',
+    ExpressionAttributeNames: { '#key': attribute },
+    ExpressionAttributeValues: { ':key': value },
+  };
 }
 
 /** Every item a query matches (following LastEvaluatedKey), or the first `max` of them. */
@@ -59,7 +119,7 @@ export async function takeRateToken(
 ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
   const seconds = Math.floor(now.getTime() / 1000);
   const windowStart = seconds - (seconds % windowSeconds);
-  const taken = await conditional(
+  const taken = await ifConditionHolds(
     dynamo.send(
       new UpdateCommand({
         TableName: tableName,

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo, isConditionFailure } from './dynamodb';
+import { dynamo, ifConditionHolds } from './dynamodb';
 
 /** What an `Idempotency-Key` stands for: the record it created and the body it was sent with. */
 export interface IdempotencyClaim {
@@ -31,8 +31,8 @@ export async function claimIdempotencyKey(
   ttlSeconds = DAY_SECONDS,
 ): Promise<IdempotencyClaim | undefined> {
   const Key = idempotencyItemKey(scope, owner, key);
-  try {
-    await dynamo.send(
+  const claimed = await ifConditionHolds(
+    dynamo.send(
       new PutCommand({
         TableName: tableName,
         Item: {
@@ -43,11 +43,9 @@ export async function claimIdempotencyKey(
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
-    return undefined;
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+    ),
+  );
+  if (claimed) return undefined;
   const out = await dynamo.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
   return out.Item && { id: String(out.Item.record_id), bodyHash: String(out.Item.body_hash) };
 }

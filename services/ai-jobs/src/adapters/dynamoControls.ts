@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, isConditionFailure, takeRateToken } from '@offload/aws/dynamodb';
+import { dynamo, ifConditionHolds, takeRateToken } from '@offload/aws/dynamodb';
 import type { Controls } from '../domain/jobs';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -28,8 +28,8 @@ export function dynamoControls(tableName: string): Controls {
   const budgetKey = (owner: string, start: number) => ({ pk: `llm#${part(owner)}#${start}` });
   return {
     async claimIdempotencyKey(owner, key, claim) {
-      try {
-        await dynamo.send(
+      const claimed = await ifConditionHolds(
+        dynamo.send(
           new PutCommand({
             TableName: tableName,
             Item: {
@@ -40,11 +40,9 @@ export function dynamoControls(tableName: string): Controls {
             },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
-        );
-        return undefined;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+        ),
+      );
+      if (claimed) return undefined;
       const out = await dynamo.send(
         new GetCommand({ TableName: tableName, Key: idemKey(owner, key), ConsistentRead: true }),
       );
@@ -61,7 +59,7 @@ export function dynamoControls(tableName: string): Controls {
       // One conditional ADD: concurrent submits can never together spend past the limit.
       const charged =
         calls <= limit &&
-        (await conditional(
+        (await ifConditionHolds(
           dynamo.send(
             new UpdateCommand({
               TableName: tableName,
@@ -79,14 +77,18 @@ export function dynamoControls(tableName: string): Controls {
       return charged ? { allowed: true } : { allowed: false, retryAfterSeconds: window.retryAfterSeconds };
     },
     async refundLlmCalls(owner, calls, now) {
-      await dynamo.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: budgetKey(owner, budgetWindow(now).start),
-          UpdateExpression: 'ADD llm_calls :refund',
-          ConditionExpression: 'attribute_exists(llm_calls)',
-          ExpressionAttributeValues: { ':refund': -calls },
-        }),
+      // An hour with nothing charged (it ended between the charge and the refund) has nothing to
+      // give back; the condition keeps the refund from opening it with a negative count.
+      await ifConditionHolds(
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: budgetKey(owner, budgetWindow(now).start),
+            UpdateExpression: 'ADD llm_calls :refund',
+            ConditionExpression: 'attribute_exists(llm_calls)',
+            ExpressionAttributeValues: { ':refund': -calls },
+          }),
+        ),
       );
     },
   };

@@ -1,5 +1,13 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, isConditionFailure, queryAll, queryByOwner } from '@offload/aws/dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  dynamo,
+  getItem,
+  ifConditionHolds,
+  putNew,
+  queryAll,
+  queryByOwner,
+  updateIfConditionHolds,
+} from '@offload/aws/dynamodb';
 import { jobSchema, type Job } from '@offload/messages';
 import type { JobStore } from '../domain/jobs';
 
@@ -12,52 +20,24 @@ export function dynamoJobStore(tableName: string): JobStore {
   const Key = (jobId: string) => ({ job_id: jobId });
 
   return {
-    async create(job) {
-      await dynamo.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: { ...job, [OPEN]: 'queued' },
-          ConditionExpression: 'attribute_not_exists(job_id)',
-        }),
-      );
-    },
+    create: (job) => putNew(tableName, { ...job, [OPEN]: 'queued' }, 'job_id'),
     async get(jobId) {
-      const out = await dynamo.send(
-        new GetCommand({ TableName: tableName, Key: Key(jobId), ConsistentRead: true }),
-      );
-      return out.Item ? jobSchema.parse(out.Item) : undefined;
+      const item = await getItem(tableName, Key(jobId));
+      return item && jobSchema.parse(item);
     },
     async remove(jobId) {
       await dynamo.send(new DeleteCommand({ TableName: tableName, Key: Key(jobId) }));
     },
-    async start(jobId, now) {
-      try {
-        const out = await dynamo.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: Key(jobId),
-            UpdateExpression:
-              'SET #status = :processing, #open = :processing, updated_at = :now, ' +
-              'started_at = if_not_exists(started_at, :now) ADD attempts :one',
-            ConditionExpression: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
-            ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
-            ExpressionAttributeValues: {
-              ':processing': 'processing',
-              ':queued': 'queued',
-              ':now': now,
-              ':one': 1,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return jobSchema.parse(out.Attributes);
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
-    },
+    start: (jobId, now) =>
+      updateReturning(jobId, {
+        set:
+          '#status = :processing, #open = :processing, updated_at = :now, ' +
+          'started_at = if_not_exists(started_at, :now) ADD attempts :one',
+        when: 'attribute_exists(job_id) AND #status IN (:queued, :processing)',
+        values: { ':processing': 'processing', ':queued': 'queued', ':now': now, ':one': 1 },
+      }),
     async progress(jobId, progress, now) {
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -79,7 +59,7 @@ export function dynamoJobStore(tableName: string): JobStore {
               outcome: result.result ?? null,
             }
           : { expression: '#outcome = :outcome', field: 'error', outcome: result.error };
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -110,7 +90,7 @@ export function dynamoJobStore(tableName: string): JobStore {
       return openJobs('queued', updatedBefore);
     },
     markRepublished(job, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -129,7 +109,7 @@ export function dynamoJobStore(tableName: string): JobStore {
       );
     },
     failStale(job, error, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -153,26 +133,18 @@ export function dynamoJobStore(tableName: string): JobStore {
       const { items, next } = await queryByOwner(tableName, owner, page);
       return { jobs: items.map((item) => jobSchema.parse(item)), ...(next && { next }) };
     },
-    async cancelQueued(jobId, now) {
-      return updateReturning({
-        TableName: tableName,
-        Key: Key(jobId),
-        UpdateExpression: 'SET #status = :cancelled, completed_at = :now, updated_at = :now REMOVE #open',
-        ConditionExpression: '#status = :queued',
-        ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
-        ExpressionAttributeValues: { ':cancelled': 'cancelled', ':queued': 'queued', ':now': now },
-      });
-    },
-    async requestCancel(jobId, now) {
-      return updateReturning({
-        TableName: tableName,
-        Key: Key(jobId),
-        UpdateExpression: 'SET cancel_requested = :yes, updated_at = :now',
-        ConditionExpression: '#status = :processing',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':yes': true, ':processing': 'processing', ':now': now },
-      });
-    },
+    cancelQueued: (jobId, now) =>
+      updateReturning(jobId, {
+        set: '#status = :cancelled, completed_at = :now, updated_at = :now REMOVE #open',
+        when: '#status = :queued',
+        values: { ':cancelled': 'cancelled', ':queued': 'queued', ':now': now },
+      }),
+    requestCancel: (jobId, now) =>
+      updateReturning(jobId, {
+        set: 'cancel_requested = :yes, updated_at = :now',
+        when: '#status = :processing',
+        values: { ':yes': true, ':processing': 'processing', ':now': now },
+      }),
     async cancelRequested(jobId) {
       const out = await dynamo.send(
         new GetCommand({
@@ -185,7 +157,7 @@ export function dynamoJobStore(tableName: string): JobStore {
       return out.Item?.cancel_requested === true;
     },
     finishCancelled(jobId, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: tableName,
@@ -216,17 +188,28 @@ export function dynamoJobStore(tableName: string): JobStore {
     });
     return items.map((item) => jobSchema.parse(item));
   }
-}
 
-/** A conditional update that answers the item as written, or undefined when its condition failed. */
-async function updateReturning(
-  input: ConstructorParameters<typeof UpdateCommand>[0],
-): Promise<Job | undefined> {
-  try {
-    const out = await dynamo.send(new UpdateCommand({ ...input, ReturnValues: 'ALL_NEW' }));
-    return jobSchema.parse(out.Attributes);
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
+  /**
+   * A conditional update of one job (`SET <set>` when `<when>`) that answers the job as written, or
+   * undefined when its condition failed. `#status` and `#open` name the attributes they stand for.
+   */
+  async function updateReturning(
+    jobId: string,
+    update: { set: string; when: string; values: Record<string, unknown> },
+  ): Promise<Job | undefined> {
+    const expressions = `${update.set} ${update.when}`;
+    const names = { '#status': 'status', '#open': OPEN };
+    const job = await updateIfConditionHolds({
+      TableName: tableName,
+      Key: { job_id: jobId },
+      UpdateExpression: `SET ${update.set}`,
+      ConditionExpression: update.when,
+      // DynamoDB refuses a name placeholder the expressions do not use.
+      ExpressionAttributeNames: Object.fromEntries(
+        Object.entries(names).filter(([placeholder]) => expressions.includes(placeholder)),
+      ),
+      ExpressionAttributeValues: update.values,
+    });
+    return job && jobSchema.parse(job);
   }
 }

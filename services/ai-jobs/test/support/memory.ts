@@ -1,6 +1,7 @@
 export { ScriptedLlm } from '@offload/testing/llm';
 import type { PublicFailure } from '@offload/errors';
 import type { Job, JobOutcome, JobRequested, JobResult } from '@offload/messages';
+import { conditionFailed } from '@offload/testing/conditionFailed';
 import type {
   Controls,
   IdempotencyClaim,
@@ -25,7 +26,7 @@ export class MemoryJobStore implements JobStore {
       this.failNextCreate = false;
       throw new Error('table unavailable');
     }
-    if (this.jobs.has(job.job_id)) throw new Error('ConditionalCheckFailedException');
+    if (this.jobs.has(job.job_id)) throw conditionFailed();
     this.jobs.set(job.job_id, structuredClone(job));
   }
   async get(jobId: string) {
@@ -148,7 +149,8 @@ export class MemoryControls implements Controls {
   }
   async refundLlmCalls(owner: string, calls: number, now: Date) {
     const { start } = this.hour(now);
-    this.budgets.set(this.key(owner, start), (this.budgets.get(this.key(owner, start)) ?? 0) - calls);
+    const spent = this.budgets.get(this.key(owner, start));
+    if (spent !== undefined) this.budgets.set(this.key(owner, start), spent - calls);
   }
   spent(owner: string, now: Date) {
     return this.budgets.get(this.key(owner, this.hour(now).start)) ?? 0;

@@ -1,11 +1,14 @@
+import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  BatchWriteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, isConditionFailure, queryAll, queryByOwner } from '@offload/aws/dynamodb';
+  dynamo,
+  getItem,
+  ifConditionHolds,
+  keyEquals,
+  putNew,
+  queryAll,
+  queryByOwner,
+  updateIfConditionHolds,
+} from '@offload/aws/dynamodb';
 import { batchItemSchema, batchJobSchema, TERMINAL_ITEM_STATUSES, type BatchItem } from '@offload/messages';
 import type { BatchStore } from '../domain/batchJobs';
 import { readRecords, type UnreadableRecord } from '../domain/records';
@@ -16,7 +19,8 @@ const ACTIVE = 'active';
 // Also sparse: `cleanup` is set only while an ended item still has provider files to delete.
 const CLEANUP_PENDING = 'pending';
 const TERMINAL = Object.fromEntries(TERMINAL_ITEM_STATUSES.map((status, i) => [`:t${i}`, status]));
-const NOT_TERMINAL = `NOT #status IN (${Object.keys(TERMINAL).join(', ')})`;
+// attribute_exists first: `NOT ... IN` holds on a missing item, and the update would create it.
+const NOT_TERMINAL = `attribute_exists(item_id) AND NOT #status IN (${Object.keys(TERMINAL).join(', ')})`;
 const WRITE_CHUNK = 25;
 
 async function writeAll(tableName: string, items: Record<string, unknown>[]): Promise<void> {
@@ -55,7 +59,7 @@ export function dynamoBatchStore(
     Key: { job_id: item.job_id, item_id: item.item_id },
   });
   const updateJob = (jobId: string, expression: string, values: Record<string, unknown>) =>
-    conditional(
+    ifConditionHolds(
       dynamo.send(
         new UpdateCommand({
           TableName: jobsTable,
@@ -79,20 +83,12 @@ export function dynamoBatchStore(
         itemsTable,
         items.map((item) => ({ ...item, open_job_id: item.job_id })),
       );
-      await dynamo.send(
-        new PutCommand({
-          TableName: jobsTable,
-          Item: { ...job, active: ACTIVE },
-          ConditionExpression: 'attribute_not_exists(job_id)',
-        }),
-      );
+      await putNew(jobsTable, { ...job, active: ACTIVE }, 'job_id');
     },
 
     async getJob(jobId) {
-      const out = await dynamo.send(
-        new GetCommand({ TableName: jobsTable, Key: { job_id: jobId }, ConsistentRead: true }),
-      );
-      return out.Item ? batchJobSchema.parse(out.Item) : undefined;
+      const job = await getItem(jobsTable, { job_id: jobId });
+      return job && parseJob(job);
     },
 
     async listItems(jobId, limit, after) {
@@ -110,25 +106,13 @@ export function dynamoBatchStore(
     },
 
     async activeJobs() {
-      const items = await queryAll({
-        TableName: jobsTable,
-        IndexName: 'byActive',
-        KeyConditionExpression: '#active = :active',
-        ExpressionAttributeNames: { '#active': 'active' },
-        ExpressionAttributeValues: { ':active': ACTIVE },
-      });
+      const items = await queryAll(keyEquals(jobsTable, 'byActive', 'active', ACTIVE));
       return readJobs(items);
     },
 
     async openItems(jobId, limit) {
       const items = await queryAll(
-        {
-          TableName: itemsTable,
-          IndexName: 'byOpenJob',
-          KeyConditionExpression: 'open_job_id = :job',
-          ExpressionAttributeValues: { ':job': jobId },
-          Limit: limit,
-        },
+        { ...keyEquals(itemsTable, 'byOpenJob', 'open_job_id', jobId), Limit: limit },
         limit,
       );
       return readItems(items);
@@ -136,46 +120,36 @@ export function dynamoBatchStore(
 
     async allItems(jobId) {
       const items = await queryAll({
-        TableName: itemsTable,
-        KeyConditionExpression: 'job_id = :job',
-        ExpressionAttributeValues: { ':job': jobId },
+        ...keyEquals(itemsTable, undefined, 'job_id', jobId),
         ConsistentRead: true,
       });
       return readItems(items);
     },
 
     async claimItem(item, claim) {
-      try {
-        const out = await dynamo.send(
-          new UpdateCommand({
-            ...itemTarget(item),
-            UpdateExpression:
-              'SET #status = :submitting, claim_token = :token, claimed_at = :now, updated_at = :now, ' +
-              'submit_key = if_not_exists(submit_key, :key)',
-            ConditionExpression:
-              'attribute_not_exists(provider_task_id) AND ' +
-              '(#status = :queued OR (#status = :submitting AND claimed_at < :stale))',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':submitting': 'submitting',
-              ':queued': 'queued',
-              ':token': claim.token,
-              ':now': claim.now,
-              ':stale': claim.staleBefore,
-              ':key': claim.submitKey,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return out.Attributes ? parseItem(out.Attributes) : undefined;
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+      const claimed = await updateIfConditionHolds({
+        ...itemTarget(item),
+        UpdateExpression:
+          'SET #status = :submitting, claim_token = :token, claimed_at = :now, updated_at = :now, ' +
+          'submit_key = if_not_exists(submit_key, :key)',
+        ConditionExpression:
+          'attribute_not_exists(provider_task_id) AND ' +
+          '(#status = :queued OR (#status = :submitting AND claimed_at < :stale))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':submitting': 'submitting',
+          ':queued': 'queued',
+          ':token': claim.token,
+          ':now': claim.now,
+          ':stale': claim.staleBefore,
+          ':key': claim.submitKey,
+        },
+      });
+      return claimed && parseItem(claimed);
     },
 
     markSubmitted(item, token, providerTaskId, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...itemTarget(item),
@@ -197,7 +171,7 @@ export function dynamoBatchStore(
     },
 
     async releaseClaim(item, token, renewKey, now) {
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...itemTarget(item),
@@ -218,7 +192,7 @@ export function dynamoBatchStore(
     },
 
     async markProgress(item, status, now) {
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: itemsTable,
@@ -236,7 +210,7 @@ export function dynamoBatchStore(
       // `result` and `error` are both DynamoDB reserved words, hence the name placeholder.
       const [field, detail] = 'result' in outcome ? ['result', outcome.result] : ['error', outcome.error];
       const cleanup = outcome.files.length > 0;
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...itemTarget(item),
@@ -265,14 +239,7 @@ export function dynamoBatchStore(
 
     async pendingCleanups(limit) {
       const items = await queryAll(
-        {
-          TableName: itemsTable,
-          IndexName: 'byCleanup',
-          KeyConditionExpression: '#cleanup = :pending',
-          ExpressionAttributeNames: { '#cleanup': 'cleanup' },
-          ExpressionAttributeValues: { ':pending': CLEANUP_PENDING },
-          Limit: limit,
-        },
+        { ...keyEquals(itemsTable, 'byCleanup', 'cleanup', CLEANUP_PENDING), Limit: limit },
         limit,
       );
       return readItems(items);
@@ -280,7 +247,7 @@ export function dynamoBatchStore(
 
     async clearCleanup(item) {
       // Conditional so that clearing never creates an item (an update on a missing key would).
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...itemTarget(item),
@@ -309,7 +276,7 @@ export function dynamoBatchStore(
     },
 
     resolveJob(jobId, status, totals, now) {
-      return conditional(
+      return ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             TableName: jobsTable,
@@ -337,23 +304,15 @@ export function dynamoBatchStore(
     },
 
     async requestCancel(jobId, now) {
-      try {
-        const out = await dynamo.send(
-          new UpdateCommand({
-            TableName: jobsTable,
-            Key: { job_id: jobId },
-            UpdateExpression: 'SET cancel_requested = :yes, updated_at = :now',
-            ConditionExpression: 'attribute_exists(#active)',
-            ExpressionAttributeNames: { '#active': 'active' },
-            ExpressionAttributeValues: { ':yes': true, ':now': now },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return batchJobSchema.parse(out.Attributes);
-      } catch (error) {
-        if (isConditionFailure(error)) return undefined;
-        throw error;
-      }
+      const job = await updateIfConditionHolds({
+        TableName: jobsTable,
+        Key: { job_id: jobId },
+        UpdateExpression: 'SET cancel_requested = :yes, updated_at = :now',
+        ConditionExpression: 'attribute_exists(#active)',
+        ExpressionAttributeNames: { '#active': 'active' },
+        ExpressionAttributeValues: { ':yes': true, ':now': now },
+      });
+      return job && parseJob(job);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditional, dynamo, takeRateToken } from '@offload/aws/dynamodb';
+import { dynamo, ifConditionHolds, takeRateToken } from '@offload/aws/dynamodb';
 import { claimIdempotencyKey, releaseIdempotencyKey } from '@offload/aws/idempotency';
 import type { BudgetLedger, BudgetWindow } from '../domain/budget';
 import type { BatchControls } from '../domain/submit';
@@ -43,24 +43,29 @@ export function dynamoBudgetLedger(tableName: string): BudgetLedger {
   return {
     async charge(owner, window, items, limits) {
       const dayEnd = Date.parse(`${window.day}T00:00:00Z`) / 1000 + DAY_SECONDS;
-      const charged = await conditional(
-        dynamo.send(
-          new UpdateCommand({
-            ...target(owner, window),
-            UpdateExpression: 'ADD day_items :n, #hour :n SET expires_at = :expires',
-            ConditionExpression:
-              '(attribute_not_exists(day_items) OR day_items <= :dayLeft) AND ' +
-              '(attribute_not_exists(#hour) OR #hour <= :hourLeft)',
-            ExpressionAttributeNames: { '#hour': hourField(window) },
-            ExpressionAttributeValues: {
-              ':n': items,
-              ':dayLeft': limits.itemsPerDay - items,
-              ':hourLeft': limits.itemsPerHour - items,
-              ':expires': dayEnd + DAY_SECONDS,
-            },
-          }),
-        ),
-      );
+      // On an empty window the conditions hold whatever the count, so a charge larger than a limit
+      // is refused here, before the write.
+      const fits = items <= limits.itemsPerDay && items <= limits.itemsPerHour;
+      const charged =
+        fits &&
+        (await ifConditionHolds(
+          dynamo.send(
+            new UpdateCommand({
+              ...target(owner, window),
+              UpdateExpression: 'ADD day_items :n, #hour :n SET expires_at = :expires',
+              ConditionExpression:
+                '(attribute_not_exists(day_items) OR day_items <= :dayLeft) AND ' +
+                '(attribute_not_exists(#hour) OR #hour <= :hourLeft)',
+              ExpressionAttributeNames: { '#hour': hourField(window) },
+              ExpressionAttributeValues: {
+                ':n': items,
+                ':dayLeft': limits.itemsPerDay - items,
+                ':hourLeft': limits.itemsPerHour - items,
+                ':expires': dayEnd + DAY_SECONDS,
+              },
+            }),
+          ),
+        ));
       if (charged) return { charged: true };
       const out = await dynamo.send(new GetCommand({ ...target(owner, window), ConsistentRead: true }));
       return {
@@ -73,7 +78,7 @@ export function dynamoBudgetLedger(tableName: string): BudgetLedger {
     },
 
     async refund(owner, window, items) {
-      await conditional(
+      await ifConditionHolds(
         dynamo.send(
           new UpdateCommand({
             ...target(owner, window),

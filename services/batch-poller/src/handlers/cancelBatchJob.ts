@@ -1,7 +1,7 @@
 import { httpApi, json, logger, uuidPathParameter } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
 import { batchStore, warn } from '../adapters/batchStore';
-import { provider } from '../adapters/provider';
+import { batchProvider } from '../adapters/provider';
 import { eventsConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
 import { cancelBatchJobFor } from '../domain/manage';
@@ -9,7 +9,7 @@ import { cancelBatchJobFor } from '../domain/manage';
 const config = { ...tables(), ...eventsConfig() };
 const deps = {
   store: batchStore(),
-  provider,
+  provider: batchProvider().provider,
   clock: { now: () => new Date() },
   warn,
   events: eventPublisher(config.EVENTS_TOPIC_ARN),

@@ -4,13 +4,14 @@ import { BATCH_BODY_MAX_BYTES, canonicalBodyHash, createBatchJobBodySchema } fro
 import { httpApi, json, logger } from '@offload/middleware';
 import { batchStore, warn } from '../adapters/batchStore';
 import { dynamoBudgetLedger, dynamoControls } from '../adapters/dynamoControls';
-import { provider, submitConcurrency } from '../adapters/provider';
+import { batchProvider } from '../adapters/provider';
 import { claimConfig, submitConfig, tables } from '../config';
 import { jobView } from '../domain/batchJobs';
 import { submitBatchJob } from '../domain/submit';
 
 const config = { ...tables(), ...submitConfig(), ...claimConfig() };
 const clock = { now: () => new Date() };
+const { provider, submitConcurrency } = batchProvider();
 const deps = {
   store: batchStore(),
   provider,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { logger, recordCounts, scheduled } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
 import { batchStore, warn } from '../adapters/batchStore';
-import { provider, takeBackoffs } from '../adapters/provider';
+import { batchProvider } from '../adapters/provider';
 import { unreadableReporter } from '../adapters/unreadable';
 import { claimConfig, eventsConfig, pollerConfig, tables } from '../config';
 import { pollRun } from '../domain/poller';
@@ -10,6 +10,7 @@ import { pollRun } from '../domain/poller';
 const config = { ...tables(), ...pollerConfig(), ...claimConfig(), ...eventsConfig() };
 const events = eventPublisher(config.EVENTS_TOPIC_ARN);
 const unreadable = unreadableReporter();
+const batches = batchProvider();
 const store = batchStore(unreadable);
 const options = {
   maxItemsPerJob: config.MAX_ITEMS_PER_JOB,
@@ -28,12 +29,12 @@ const options = {
  */
 export const handler = scheduled(async (_event, context) => {
   const started = Date.now();
-  takeBackoffs();
+  batches.takeBackoffs();
   unreadable.take();
   const stats = await pollRun(
     {
       store,
-      provider,
+      provider: batches.provider,
       clock: { now: () => new Date() },
       hasTime: () => context.getRemainingTimeInMillis() > config.SAFETY_MARGIN_MS,
       newToken: randomUUID,
@@ -45,7 +46,7 @@ export const handler = scheduled(async (_event, context) => {
   );
   const line = {
     ...stats,
-    backoffs: takeBackoffs(),
+    backoffs: batches.takeBackoffs(),
     unreadable: unreadable.take(),
     durationMs: Date.now() - started,
   };

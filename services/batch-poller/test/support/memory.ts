@@ -2,6 +2,7 @@ import { isTerminalItemStatus, type BatchItem, type BatchJob } from '@offload/me
 import type { BatchProvider, BatchStore, ItemRequest, ProviderCheck } from '../../src/domain/batchJobs';
 import type { BudgetLedger, BudgetWindow } from '../../src/domain/budget';
 import type { BatchControls } from '../../src/domain/submit';
+import { conditionFailed } from '@offload/testing/conditionFailed';
 
 /**
  * In-memory stand-ins for unit tests only: the store keeps the same conditional rules as the
@@ -13,6 +14,8 @@ export function memoryStore() {
   const key = (jobId: string, itemId: string) => `${jobId}/${itemId}`;
   const itemsOf = (jobId: string) =>
     [...items.values()].filter((i) => i.job_id === jobId).sort((a, b) => a.item_id.localeCompare(b.item_id));
+  const copy = structuredClone;
+  const withoutActive = ({ active: _active, ...job }: BatchJob & { active?: boolean }): BatchJob => copy(job);
   const openJob = (jobId: string) => {
     const job = jobs.get(jobId);
     return job?.active ? job : undefined;
@@ -20,34 +23,34 @@ export function memoryStore() {
 
   const store: BatchStore = {
     async createJob(job, newItems) {
-      for (const item of newItems) items.set(key(item.job_id, item.item_id), { ...item });
-      jobs.set(job.job_id, { ...job, active: true });
+      if (jobs.has(job.job_id)) throw conditionFailed();
+      for (const item of newItems) items.set(key(item.job_id, item.item_id), copy(item));
+      jobs.set(job.job_id, { ...copy(job), active: true });
     },
     async getJob(jobId) {
       const job = jobs.get(jobId);
-      if (!job) return undefined;
-      const { active: _active, ...rest } = job;
-      return { ...rest };
+      return job && withoutActive(job);
     },
     async listItems(jobId, limit, after) {
       const all = itemsOf(jobId).filter((i) => !after || i.item_id > after);
-      const page = all.slice(0, limit);
+      const page = all.slice(0, limit).map((i) => copy(i));
       return { items: page, ...(all.length > limit && { next: page[page.length - 1]!.item_id }) };
     },
     async activeJobs() {
-      return [...jobs.values()].filter((j) => j.active).map(({ active: _a, ...job }) => ({ ...job }));
+      return [...jobs.values()].filter((j) => j.active).map(withoutActive);
     },
     async openItems(jobId, limit) {
       return itemsOf(jobId)
         .filter((i) => !isTerminalItemStatus(i.status))
         .slice(0, limit)
-        .map((i) => ({ ...i }));
+        .map((i) => copy(i));
     },
     async allItems(jobId) {
-      return itemsOf(jobId).map((i) => ({ ...i }));
+      return itemsOf(jobId).map((i) => copy(i));
     },
     async claimItem(item, claim) {
-      const current = items.get(key(item.job_id, item.item_id))!;
+      const current = items.get(key(item.job_id, item.item_id));
+      if (!current) return undefined;
       const free =
         current.status === 'queued' ||
         (current.status === 'submitting' && (current.claimed_at ?? '') < claim.staleBefore);
@@ -59,32 +62,32 @@ export function memoryStore() {
         updated_at: claim.now,
         submit_key: current.submit_key ?? claim.submitKey,
       });
-      return { ...current };
+      return copy(current);
     },
     async markSubmitted(item, token, providerTaskId, now) {
-      const current = items.get(key(item.job_id, item.item_id))!;
-      if (current.status !== 'submitting' || current.claim_token !== token) return false;
+      const current = items.get(key(item.job_id, item.item_id));
+      if (!current || current.status !== 'submitting' || current.claim_token !== token) return false;
       Object.assign(current, { status: 'validating', provider_task_id: providerTaskId, updated_at: now });
       delete current.claim_token;
       delete current.claimed_at;
       return true;
     },
     async releaseClaim(item, token, renewKey, now) {
-      const current = items.get(key(item.job_id, item.item_id))!;
-      if (current.status !== 'submitting' || current.claim_token !== token) return;
+      const current = items.get(key(item.job_id, item.item_id));
+      if (!current || current.status !== 'submitting' || current.claim_token !== token) return;
       Object.assign(current, { status: 'queued', updated_at: now });
       delete current.claim_token;
       delete current.claimed_at;
       if (renewKey) delete current.submit_key;
     },
     async markProgress(item, status, now) {
-      const current = items.get(key(item.job_id, item.item_id))!;
-      if (isTerminalItemStatus(current.status)) return;
+      const current = items.get(key(item.job_id, item.item_id));
+      if (!current || isTerminalItemStatus(current.status)) return;
       Object.assign(current, { status, updated_at: now, polls: current.polls + 1 });
     },
     async finishItem(item, outcome, now) {
-      const current = items.get(key(item.job_id, item.item_id))!;
-      if (isTerminalItemStatus(current.status)) return false;
+      const current = items.get(key(item.job_id, item.item_id));
+      if (!current || isTerminalItemStatus(current.status)) return false;
       Object.assign(current, {
         status: outcome.status,
         ...('result' in outcome ? { result: outcome.result } : { error: outcome.error }),
@@ -99,10 +102,11 @@ export function memoryStore() {
       return [...items.values()]
         .filter((i) => i.cleanup_files)
         .slice(0, limit)
-        .map((i) => ({ ...i }));
+        .map((i) => copy(i));
     },
     async clearCleanup(item) {
-      delete items.get(key(item.job_id, item.item_id))!.cleanup_files;
+      const current = items.get(key(item.job_id, item.item_id));
+      if (current) delete current.cleanup_files;
     },
     async countSubmitted(jobId, count, now) {
       const job = openJob(jobId);
@@ -133,7 +137,7 @@ export function memoryStore() {
         .filter((j) => j.owner === owner && (!page.status || j.status === page.status))
         .filter((j) => !page.after || key(j) < key(page.after))
         .sort((a, b) => key(b).localeCompare(key(a)))
-        .map(({ active: _a, ...job }) => ({ ...job }));
+        .map(withoutActive);
       const kept = mine.slice(0, page.limit);
       const last = mine.length > page.limit ? kept.at(-1) : undefined;
       return { jobs: kept, ...(last && { next: { created_at: last.created_at, job_id: last.job_id } }) };
@@ -142,8 +146,7 @@ export function memoryStore() {
       const job = openJob(jobId);
       if (!job) return undefined;
       Object.assign(job, { cancel_requested: true, updated_at: now });
-      const { active: _a, ...rest } = job;
-      return { ...rest };
+      return withoutActive(job);
     },
   };
   return { store, jobs, items };
@@ -226,7 +229,8 @@ export function scriptedProvider(
 /** Idempotency keys, rate tokens and item budgets in memory, with the adapters' rules. */
 export function memoryControls(rate: { allowed: true } | { allowed: false; retryAfterSeconds: number }) {
   const keys = new Map<string, { jobId: string; bodyHash: string }>();
-  const usage = new Map<string, { day: number; hour: number }>();
+  // As the DynamoDB record: one per caller and day, holding the day's total and each hour's count.
+  const usage = new Map<string, { day: number; hours: Map<number, number> }>();
   const controls: BatchControls = {
     async claimIdempotencyKey(owner, key, claim) {
       const id = JSON.stringify([owner, key]);
@@ -242,20 +246,29 @@ export function memoryControls(rate: { allowed: true } | { allowed: false; retry
       return rate;
     },
   };
-  const slot = (owner: string, window: BudgetWindow) => `${owner}/${window.day}/${window.hour}`;
+  const slot = (owner: string, window: BudgetWindow) => JSON.stringify([owner, window.day]);
+  const usedIn = (owner: string, window: BudgetWindow) => {
+    const record = usage.get(slot(owner, window));
+    return { day: record?.day ?? 0, hour: record?.hours.get(window.hour) ?? 0 };
+  };
+  const add = (owner: string, window: BudgetWindow, count: number) => {
+    const record = usage.get(slot(owner, window)) ?? { day: 0, hours: new Map<number, number>() };
+    record.day += count;
+    record.hours.set(window.hour, (record.hours.get(window.hour) ?? 0) + count);
+    usage.set(slot(owner, window), record);
+  };
   const budget: BudgetLedger = {
     async charge(owner, window, count, limits) {
-      const used = usage.get(slot(owner, window)) ?? { day: 0, hour: 0 };
+      const used = usedIn(owner, window);
       if (used.day + count > limits.itemsPerDay || used.hour + count > limits.itemsPerHour) {
-        return { charged: false, used: { ...used } };
+        return { charged: false, used };
       }
-      usage.set(slot(owner, window), { day: used.day + count, hour: used.hour + count });
+      add(owner, window, count);
       return { charged: true };
     },
     async refund(owner, window, count) {
-      const used = usage.get(slot(owner, window));
-      if (used) usage.set(slot(owner, window), { day: used.day - count, hour: used.hour - count });
+      if (usage.has(slot(owner, window))) add(owner, window, -count);
     },
   };
-  return { controls, budget, keys, usage };
+  return { controls, budget, keys, usage, usedIn };
 }

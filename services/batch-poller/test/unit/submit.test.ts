@@ -184,7 +184,7 @@ describe('submitBatchJob', () => {
     const again = await submitBatchJob(s.deps, { caller: alice, body: bodyOf(2), idempotency });
     expect(again).toEqual({ job: first.job, replayed: true });
     expect(s.submitted).toHaveLength(2);
-    expect(s.usage.get(`alice/2026-11-26/10`)).toEqual({ day: 2, hour: 2 });
+    expect(s.usedIn('alice', { day: '2026-11-26', hour: 10 })).toEqual({ day: 2, hour: 2 });
   });
 
   it('answers 422 idempotency_key_reused for the same key with another body', async () => {
@@ -283,7 +283,7 @@ describe('submitBatchJob', () => {
     });
     await expect(attempt).rejects.toThrow('DynamoDB unavailable');
     expect(s.keys.size).toBe(0);
-    expect(s.usage.get('alice/2026-11-26/10')).toEqual({ day: 0, hour: 0 });
+    expect(s.usedIn('alice', { day: '2026-11-26', hour: 10 })).toEqual({ day: 0, hour: 0 });
     expect(s.submitted).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import {
   QueryCommand,
   BatchWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { dynamo, queryAll } from '@offload/aws/dynamodb';
+import { dynamo, keyEquals, queryAll } from '@offload/aws/dynamodb';
 import type { Connection, ConnectionStore } from '../domain/live';
 
 // One table: a connection is `conn#<id>` / `conn`; a subscription is `<target key>` / `<connection
@@ -38,12 +38,7 @@ export function dynamoConnections(tableName: string): ConnectionStore {
       return out.Item ? asConnection(out.Item) : undefined;
     },
     async remove(connectionId) {
-      const keys = await queryAll({
-        TableName: tableName,
-        IndexName: 'byConnection',
-        KeyConditionExpression: 'connection_id = :id',
-        ExpressionAttributeValues: { ':id': connectionId },
-      });
+      const keys = await queryAll(keyEquals(tableName, 'byConnection', 'connection_id', connectionId));
       const all = [connectionKey(connectionId), ...keys.map((k) => ({ pk: k.pk, sk: k.sk }))];
       const unique = [...new Map(all.map((k) => [`${String(k.pk)}|${String(k.sk)}`, k])).values()];
       for (let i = 0; i < unique.length; i += DELETE_CHUNK) {

@@ -6,39 +6,13 @@ import {
   handleRequest,
   newConnection,
   targetKey,
-  type Connection,
-  type ConnectionStore,
   type Target,
 } from '../../src/domain/live';
+import { MemoryConnections } from '../support/memory';
 
 const NOW = new Date('2026-12-03T10:00:00.000Z');
 const JOB = '00000000-0000-4000-8000-000000000001';
 const BATCH = '00000000-0000-4000-8000-000000000002';
-
-class MemoryConnections implements ConnectionStore {
-  readonly connections = new Map<string, Connection>();
-  readonly subs = new Map<string, Map<string, Connection>>();
-  async put(c: Connection) {
-    this.connections.set(c.connection_id, c);
-  }
-  async get(id: string) {
-    return this.connections.get(id);
-  }
-  async remove(id: string) {
-    this.connections.delete(id);
-    for (const subs of this.subs.values()) subs.delete(id);
-  }
-  async subscribe(key: string, c: Connection) {
-    if (!this.subs.has(key)) this.subs.set(key, new Map());
-    this.subs.get(key)!.set(c.connection_id, c);
-  }
-  async unsubscribe(key: string, id: string) {
-    this.subs.get(key)?.delete(id);
-  }
-  async subscribers(key: string) {
-    return [...(this.subs.get(key)?.values() ?? [])];
-  }
-}
 
 function setup() {
   const connections = new MemoryConnections();

@@ -1,6 +1,6 @@
 import type { EpisodeProcessingV1 } from '@offload/messages';
 import { correlationIdOf, httpApi, json, logger, recordCounts, scheduled } from '@offload/middleware';
-import { dynamoEpisodeStore } from '../adapters/dynamoPodcastStore';
+import { dynamoEpisodeStore } from '../adapters/dynamoEpisodeStore';
 import { sqsPublisher } from '../adapters/sqsPublisher';
 import { checkerConfig, queues, tables } from '../config';
 import { checkEpisodes } from '../domain/podcasts';

@@ -1,7 +1,8 @@
 import { openaiLlm } from '@offload/llm';
 import { podcastGenerationV1 } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
-import { dynamoEpisodeStore, dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
+import { dynamoEpisodeStore } from '../adapters/dynamoEpisodeStore';
+import { dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
 import { tables, workerConfig } from '../config';
 import { generateEpisode, workBudgetMs } from '../domain/podcasts';
 

@@ -1,5 +1,6 @@
 import { httpApi, json, uuidPathParameter } from '@offload/middleware';
-import { dynamoEpisodeStore, dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
+import { dynamoEpisodeStore } from '../adapters/dynamoEpisodeStore';
+import { dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
 import { tables } from '../config';
 import { getPodcastWithEpisodes } from '../domain/podcasts';
 

@@ -1,7 +1,7 @@
 import { openaiLlm } from '@offload/llm';
 import { episodeProcessingV1 } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
-import { dynamoEpisodeStore } from '../adapters/dynamoPodcastStore';
+import { dynamoEpisodeStore } from '../adapters/dynamoEpisodeStore';
 import { tables, workerConfig } from '../config';
 import { processEpisode, workBudgetMs } from '../domain/podcasts';
 

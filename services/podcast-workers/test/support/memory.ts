@@ -9,6 +9,7 @@ import {
   type SendSummary,
   type UnreadableRecord,
 } from '../../src/domain/podcasts';
+import { conditionFailed } from '@offload/testing/conditionFailed';
 
 function unreadable(record: Record<string, unknown>, key: string, error: z.ZodError): UnreadableRecord {
   return { key: String(record[key]), reason: error.issues.map((i) => i.path.join('.')).join('; ') };
@@ -32,6 +33,7 @@ function parseAll<T>(schema: z.ZodType<T>, records: Record<string, unknown>[], k
 export class MemoryPodcasts implements PodcastStore {
   readonly podcasts = new Map<string, Record<string, unknown>>();
   async create(podcast: Podcast) {
+    if (this.podcasts.has(podcast.podcastId)) throw conditionFailed();
     this.podcasts.set(podcast.podcastId, structuredClone(podcast));
   }
   putRaw(record: Record<string, unknown>) {
@@ -75,12 +77,20 @@ export class MemoryEpisodes implements EpisodeStore {
     const episode = this.episodes.get(episodeId);
     return episode && structuredClone(episode);
   }
+  /** Ordered by episode date, as the byPodcast index is. */
   async listByPodcast(podcastId: string) {
-    return [...this.episodes.values()].filter((e) => e.podcastId === podcastId);
+    return [...this.episodes.values()]
+      .filter((e) => e.podcastId === podcastId)
+      .sort((a, b) => a.episodeDate.localeCompare(b.episodeDate))
+      .map((e) => structuredClone(e));
   }
+  /** Oldest first, as the byStatus index (status + createdAt) is. */
   private byStatus(status: string, max: number, keep = (_: Record<string, unknown>) => true) {
     const records = [...this.episodes.values(), ...this.raw.values()] as Record<string, unknown>[];
-    const matching = records.filter((e) => e.status === status && keep(e)).slice(0, max);
+    const matching = records
+      .filter((e) => e.status === status && keep(e))
+      .sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)))
+      .slice(0, max);
     return parseAll(episodeSchema, matching, 'episodeId');
   }
   async listPending(max: number) {

@@ -1,20 +1,11 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo, isConditionFailure } from '@offload/aws/dynamodb';
-import { taskSchema, type Task } from '@offload/messages';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo, getItem, ifConditionHolds, putNew, updateIfConditionHolds } from '@offload/aws/dynamodb';
+import { taskSchema } from '@offload/messages';
 import type { TaskStore } from '../domain/tasks';
 
 /** DynamoDB-backed TaskStore: conditional writes keyed by task_id, consistent reads. */
 export function dynamoTaskStore(tableName: string): TaskStore {
   const key = (taskId: string) => ({ task_id: taskId });
-
-  async function conditional<T>(write: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await write();
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
-  }
 
   async function finish(taskId: string, values: Record<string, unknown>, now: string): Promise<boolean> {
     const names: Record<string, string> = { '#status': 'status' };
@@ -25,7 +16,7 @@ export function dynamoTaskStore(tableName: string): TaskStore {
       vals[`:${field}`] = value;
       if (field !== 'status') sets.push(`#${field} = :${field}`);
     }
-    const done = await conditional(() =>
+    return ifConditionHolds(
       dynamo.send(
         new UpdateCommand({
           TableName: tableName,
@@ -37,25 +28,14 @@ export function dynamoTaskStore(tableName: string): TaskStore {
         }),
       ),
     );
-    return done !== undefined;
   }
 
   return {
-    async create(task) {
-      await dynamo.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: task,
-          ConditionExpression: 'attribute_not_exists(task_id)',
-        }),
-      );
-    },
+    create: (task) => putNew(tableName, task, 'task_id'),
 
     async get(taskId) {
-      const out = await dynamo.send(
-        new GetCommand({ TableName: tableName, Key: key(taskId), ConsistentRead: true }),
-      );
-      return out.Item ? taskSchema.parse(out.Item) : undefined;
+      const item = await getItem(tableName, key(taskId));
+      return item && taskSchema.parse(item);
     },
 
     async remove(taskId) {
@@ -63,26 +43,21 @@ export function dynamoTaskStore(tableName: string): TaskStore {
     },
 
     async start(taskId, now) {
-      const out = await conditional(() =>
-        dynamo.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: key(taskId),
-            UpdateExpression:
-              'SET #status = :processing, updated_at = :now, started_at = if_not_exists(started_at, :now) ADD attempts :one',
-            ConditionExpression: 'attribute_exists(task_id) AND #status IN (:queued, :processing)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':processing': 'processing',
-              ':queued': 'queued',
-              ':now': now,
-              ':one': 1,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return out?.Attributes ? (taskSchema.parse(out.Attributes) as Task) : undefined;
+      const task = await updateIfConditionHolds({
+        TableName: tableName,
+        Key: key(taskId),
+        UpdateExpression:
+          'SET #status = :processing, updated_at = :now, started_at = if_not_exists(started_at, :now) ADD attempts :one',
+        ConditionExpression: 'attribute_exists(task_id) AND #status IN (:queued, :processing)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':processing': 'processing',
+          ':queued': 'queued',
+          ':now': now,
+          ':one': 1,
+        },
+      });
+      return task && taskSchema.parse(task);
     },
 
     complete: (taskId, result, now) =>

@@ -1,5 +1,6 @@
 import type { PublicFailure } from '@offload/errors';
 import type { Task, TaskSubmitted } from '@offload/messages';
+import { conditionFailed } from '@offload/testing/conditionFailed';
 import type { TaskQueue, TaskStore } from '../../src/domain/tasks';
 
 /**
@@ -10,7 +11,7 @@ export class MemoryTaskStore implements TaskStore {
   readonly tasks = new Map<string, Task>();
 
   async create(task: Task) {
-    if (this.tasks.has(task.task_id)) throw new Error('ConditionalCheckFailedException');
+    if (this.tasks.has(task.task_id)) throw conditionFailed();
     this.tasks.set(task.task_id, structuredClone(task));
   }
 
