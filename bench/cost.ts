@@ -342,9 +342,13 @@ const FLOWS: Flow[] = [
       for (let i = 0; i < items; i++) {
         const podcast = await call(`${url}/podcasts`, {
           method: 'POST',
-          body: { title: `Cost show ${randomUUID().slice(0, 8)}`, frequency: 7, latestEpisodeDate: weekAgo },
+          body: {
+            title: `Cost show ${randomUUID().slice(0, 8)}`,
+            frequency: 7,
+            latest_episode_date: weekAgo,
+          },
         });
-        ids.push(String(podcast.podcastId));
+        ids.push(String(podcast.podcast_id));
       }
       made.set('podcast', ids);
     },

@@ -33,10 +33,10 @@ const checkOptions = { staleAfterMs: 30 * 60_000, maxAttempts: 5 };
 async function podcastsDueAndNot() {
   const podcasts = new MemoryPodcasts();
   await podcasts.create(
-    newPodcast({ title: 'Due', frequency: 7, latestEpisodeDate: '2026-11-17' }, id(1), created, 'alice'),
+    newPodcast({ title: 'Due', frequency: 7, latest_episode_date: '2026-11-17' }, id(1), created, 'alice'),
   );
   await podcasts.create(
-    newPodcast({ title: 'Later', frequency: 7, latestEpisodeDate: '2026-11-20' }, id(2), created, 'bob'),
+    newPodcast({ title: 'Later', frequency: 7, latest_episode_date: '2026-11-20' }, id(2), created, 'bob'),
   );
   return podcasts;
 }
@@ -231,14 +231,18 @@ describe('processEpisode and getPodcastWithEpisodes', () => {
 
 describe('the date window and the catch-up bound', () => {
   it('refuses, in the domain too, a podcast whose dates leave the window', () => {
-    const body = (latestEpisodeDate: string, frequency = 1) => ({ title: 't', frequency, latestEpisodeDate });
+    const body = (latest_episode_date: string, frequency = 1) => ({
+      title: 't',
+      frequency,
+      latest_episode_date,
+    });
     for (const date of ['9999-12-31', '0001-01-01', '1999-12-31', '2027-12-01']) {
       expect(() => newPodcast(body(date), id(1), '2026-11-24T12:00:00Z', 'alice')).toThrow(ValidationError);
     }
     try {
       newPodcast(body('9999-12-31'), id(1), '2026-11-24T12:00:00Z', 'alice');
     } catch (error) {
-      expect((error as ValidationError).details?.[0]?.field).toBe('latestEpisodeDate');
+      expect((error as ValidationError).details?.[0]?.field).toBe('latest_episode_date');
     }
     // The edges are inside: 2000-01-01, and 366 days after today.
     expect(newPodcast(body('2000-01-01'), id(1), '2026-11-24T12:00:00Z', 'alice').nextEpisodeDate).toBe(
@@ -277,7 +281,7 @@ describe('the date window and the catch-up bound', () => {
   it('brings a podcast years behind to a future next date in one generation', async () => {
     const podcasts = new MemoryPodcasts();
     await podcasts.create(
-      newPodcast({ title: 'Old', frequency: 1, latestEpisodeDate: '2000-01-01' }, id(1), created, 'alice'),
+      newPodcast({ title: 'Old', frequency: 1, latest_episode_date: '2000-01-01' }, id(1), created, 'alice'),
     );
     const episodes = new MemoryEpisodes();
     const deps = { podcasts, episodes, llm: new ScriptedLlm(), clock };
@@ -338,7 +342,7 @@ describe('unreadable records', () => {
     for (let n = 10; n < 13; n++)
       await podcasts.create(
         newPodcast(
-          { title: `Due ${n}`, frequency: 7, latestEpisodeDate: '2026-11-10' },
+          { title: `Due ${n}`, frequency: 7, latest_episode_date: '2026-11-10' },
           id(n),
           created,
           'alice',
