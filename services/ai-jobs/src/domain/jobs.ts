@@ -1,3 +1,4 @@
+import type { Clock } from '@offload/config';
 import {
   describeError,
   HttpError,
@@ -109,10 +110,6 @@ export interface JobPublisher {
 
 export interface ResultSender {
   send(message: JobResult): Promise<void>;
-}
-
-export interface Clock {
-  now(): Date;
 }
 
 /** Where live-update events go; publishing never throws (see the events publisher). */

@@ -1,5 +1,6 @@
 import { httpApi, json, logger, uuidPathParameter } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
+import { systemClock } from '@offload/config';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { unreadableReporter } from '../adapters/unreadable';
 import { provider } from '../adapters/provider';
@@ -15,7 +16,7 @@ const deps = {
     unreadableReporter().report,
   ),
   provider,
-  clock: { now: () => new Date() },
+  clock: systemClock,
   warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
   events: eventPublisher(config.EVENTS_TOPIC_ARN),
 };

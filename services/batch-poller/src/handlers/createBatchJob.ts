@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@offload/errors';
 import { BATCH_BODY_MAX_BYTES, canonicalBodyHash, createBatchJobBodySchema } from '@offload/messages';
 import { httpApi, json, logger } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { dynamoBudgetLedger, dynamoControls } from '../adapters/dynamoControls';
 import { provider, submitConcurrency } from '../adapters/provider';
@@ -11,7 +12,6 @@ import { jobView } from '../domain/batchJobs';
 import { submitBatchJob } from '../domain/submit';
 
 const config = { ...tables(), ...submitConfig(), ...claimConfig() };
-const clock = { now: () => new Date() };
 const deps = {
   store: dynamoBatchStore(
     config.BATCH_JOBS_TABLE_NAME,
@@ -19,8 +19,8 @@ const deps = {
     unreadableReporter().report,
   ),
   provider,
-  clock,
-  controls: dynamoControls(config.CONTROLS_TABLE_NAME, clock),
+  clock: systemClock,
+  controls: dynamoControls(config.CONTROLS_TABLE_NAME, systemClock),
   budget: dynamoBudgetLedger(config.CONTROLS_TABLE_NAME),
   budgets: {
     free: {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { logger, recordCounts, scheduled } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
+import { systemClock } from '@offload/config';
 import { dynamoBatchStore } from '../adapters/dynamoBatchStore';
 import { provider, takeBackoffs } from '../adapters/provider';
 import { unreadableReporter } from '../adapters/unreadable';
@@ -38,7 +39,7 @@ export const handler = scheduled(async (_event, context) => {
     {
       store,
       provider,
-      clock: { now: () => new Date() },
+      clock: systemClock,
       hasTime: () => context.getRemainingTimeInMillis() > config.SAFETY_MARGIN_MS,
       newToken: randomUUID,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

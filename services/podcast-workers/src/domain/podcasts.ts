@@ -1,3 +1,4 @@
+import type { Clock } from '@offload/config';
 import type { ChatMessage, Llm } from '@offload/llm';
 import {
   HttpError,
@@ -100,10 +101,6 @@ export interface SendSummary {
 export interface Publisher<Message> {
   /** Sends in SendMessageBatch calls of 10. */
   send(messages: Message[]): Promise<SendSummary>;
-}
-
-export interface Clock {
-  now(): Date;
 }
 
 export class EpisodeNotFoundError extends OffloadError {}

@@ -22,10 +22,11 @@ import {
   schedulePodcasts,
   workBudgetMs,
 } from '../../src/domain/podcasts';
+import { fixedClock } from '@offload/testing/clock';
 import { ScriptedLlm } from '@offload/testing/llm';
 import { MemoryEpisodes, MemoryPodcasts, MemoryPublisher } from '../support/memory';
 
-const clock = { now: () => new Date('2026-11-24T12:00:00Z') };
+const clock = fixedClock('2026-11-24T12:00:00Z');
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const created = '2026-11-01T00:00:00.000Z';
 const checkOptions = { staleAfterMs: 30 * 60_000, maxAttempts: 5 };
@@ -298,7 +299,7 @@ describe('the date window and the catch-up bound', () => {
       nextEpisodeDate: '2026-11-25',
     });
     // The same message again (a redelivery, maybe on a later day) finds the podcast moved on.
-    const later = { now: () => new Date('2026-11-27T12:00:00Z') };
+    const later = fixedClock('2026-11-27T12:00:00Z');
     expect(await generateEpisode({ ...deps, clock: later }, message)).toBe('already-generated');
     expect(episodes.episodes.size).toBe(1);
   });
@@ -381,7 +382,6 @@ describe('unreadable records', () => {
 });
 
 describe('episodes left processing', () => {
-  const at = (iso: string) => ({ now: () => new Date(iso) });
   async function processingSince(updatedAt: string, attempts: number) {
     const episodes = new MemoryEpisodes();
     await episodes.createIfAbsent({
@@ -412,7 +412,7 @@ describe('episodes left processing', () => {
     expect(publisher.sent[0]?.data).toMatchObject({ episodeId: 'stuck', status: 'processing' });
     expect((await episodes.get('stuck'))?.updatedAt).toBe('2026-11-24T12:00:00.000Z');
     const again = await checkEpisodes(
-      { episodes, publisher, clock: at('2026-11-24T12:05:00Z') },
+      { episodes, publisher, clock: fixedClock('2026-11-24T12:05:00Z') },
       checkOptions,
     );
     expect(again.report).toMatchObject({ found: 0, reclaimed: 0 });
