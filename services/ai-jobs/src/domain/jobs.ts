@@ -10,8 +10,11 @@ import {
   type PublicFailure,
 } from '@offload/errors';
 import {
+  buildEnvelope,
   canonicalBodyHash,
   createJobBodySchema,
+  jobRequested,
+  jobResultV2,
   TERMINAL_JOB_STATUSES,
   type CreateJobBody,
   type Job,
@@ -324,13 +327,7 @@ function requestOf(
   source: string,
   traceId?: string,
 ): JobRequested {
-  return {
-    version: '1',
-    type: 'job.requested',
-    id: jobId,
-    data: { job_id: jobId, job, priority },
-    metadata: { source, ...(traceId && { traceId }) },
-  };
+  return buildEnvelope(jobRequested, jobId, { job_id: jobId, job, priority }, { source, traceId });
 }
 
 export const isTerminal = (job: Job) => TERMINAL_JOB_STATUSES.includes(job.status);
@@ -420,19 +417,14 @@ export async function processJob(
   };
   // Cancelled while queued for a retry: end it without another LLM call.
   if (started.cancel_requested) return cancel();
-  const envelope = (data: JobOutcome): JobResultV2 => ({
-    version: '2',
-    type: 'job.result',
-    id: jobId,
-    data,
-    metadata: {
+  const resultOf = (data: JobOutcome): JobResultV2 =>
+    buildEnvelope(jobResultV2, jobId, data, {
       source: 'ai-jobs.processor',
       attempt: started.attempts,
-      ...(message.metadata.traceId && { traceId: message.metadata.traceId }),
-    },
-  });
+      traceId: message.metadata.traceId,
+    });
   const failed = (error: unknown) =>
-    envelope({
+    resultOf({
       job_id: jobId,
       status: 'failed',
       error: publicFailureOf(error),
@@ -460,7 +452,7 @@ export async function processJob(
     throw error;
   }
 
-  const succeeded = envelope({
+  const succeeded = resultOf({
     job_id: jobId,
     status: 'succeeded',
     result,

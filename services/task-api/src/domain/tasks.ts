@@ -1,5 +1,11 @@
 import type { Clock } from '@offload/config';
-import type { CreateTaskBody, Task, TaskSubmitted } from '@offload/messages';
+import {
+  buildEnvelope,
+  taskSubmitted,
+  type CreateTaskBody,
+  type Task,
+  type TaskSubmitted,
+} from '@offload/messages';
 import { NotFoundError, OffloadError, publicFailureOf, type PublicFailure } from '@offload/errors';
 
 /** Where tasks live. Every state change is conditional so a redelivered message changes nothing. */
@@ -42,13 +48,12 @@ export function newTask(body: CreateTaskBody, taskId: string, now: string, owner
 }
 
 export function taskSubmittedMessage(task: Task, traceId?: string): TaskSubmitted {
-  return {
-    version: '1',
-    type: 'task.submitted',
-    id: task.task_id,
-    data: { task_id: task.task_id },
-    metadata: { source: 'task-api', ...(traceId && { traceId }) },
-  };
+  return buildEnvelope(
+    taskSubmitted,
+    task.task_id,
+    { task_id: task.task_id },
+    { source: 'task-api', traceId },
+  );
 }
 
 /**
