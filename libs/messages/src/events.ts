@@ -11,8 +11,9 @@ import { jobStatusSchema, type Job } from './job';
  * who may see the event; it never reaches a client.
  */
 const owner = z.string().min(1);
-/** What every batch event starts with: the batch job and who may see it. */
-const batchEventFields = { batch_job_id: z.uuid(), owner };
+/** A version 1 batch event: the batch job and who may see it, then the event's own fields. */
+const batchEventV1 = <Type extends string, Shape extends z.ZodRawShape>(type: Type, fields: Shape) =>
+  envelope(type, '1', z.object({ batch_job_id: z.uuid(), owner, ...fields }));
 
 export const jobUpdatedV1 = envelope(
   'job.updated',
@@ -38,31 +39,21 @@ export const batchCountsSchema = z.object({
 });
 export type BatchCounts = z.infer<typeof batchCountsSchema>;
 
-export const batchJobUpdatedV1 = envelope(
-  'batch_job.updated',
-  '1',
-  z.object({
-    ...batchEventFields,
-    status: batchJobStatusSchema,
-    counts: batchCountsSchema,
-    updated_at: z.iso.datetime(),
-    cancel_requested: z.boolean().optional(),
-  }),
-);
+export const batchJobUpdatedV1 = batchEventV1('batch_job.updated', {
+  status: batchJobStatusSchema,
+  counts: batchCountsSchema,
+  updated_at: z.iso.datetime(),
+  cancel_requested: z.boolean().optional(),
+});
 export type BatchJobUpdated = z.infer<typeof batchJobUpdatedV1>;
 
-export const batchItemCompletedV1 = envelope(
-  'batch_item.completed',
-  '1',
-  z.object({
-    ...batchEventFields,
-    item_id: z.string().min(1),
-    status: batchItemStatusSchema,
-    result: z.string().optional(),
-    error: z.unknown().optional(),
-    completed_at: z.iso.datetime(),
-  }),
-);
+export const batchItemCompletedV1 = batchEventV1('batch_item.completed', {
+  item_id: z.string().min(1),
+  status: batchItemStatusSchema,
+  result: z.string().optional(),
+  error: z.unknown().optional(),
+  completed_at: z.iso.datetime(),
+});
 export type BatchItemCompleted = z.infer<typeof batchItemCompletedV1>;
 
 /** Every live-update event a consumer of the events topic may receive. */
