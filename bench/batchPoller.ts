@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { systemClock } from '@offload/config';
 import { openaiBatchProvider } from '../services/batch-poller/src/adapters/openaiBatchProvider';
 import { newBatchJob } from '../services/batch-poller/src/domain/batchJobs';
 import { pollPass } from '../services/batch-poller/src/domain/poller';
@@ -36,7 +37,7 @@ export const run: RowGroup = async ({ quick, log }) => {
     const deps = {
       store,
       provider,
-      clock: { now: () => new Date() },
+      clock: systemClock,
       hasTime: () => true,
       newToken: randomUUID,
       warn: (message: string) => log(`warning: ${message}`),

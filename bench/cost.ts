@@ -330,8 +330,8 @@ const FLOWS: Flow[] = [
     ],
     async setup({ ready, items }) {
       const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
-      const ids = await postEach(`${ready.urls['podcast-workers']!}/podcasts`, items, 'podcastId', () => ({
-        body: { title: `Cost show ${randomUUID().slice(0, 8)}`, frequency: 7, latestEpisodeDate: weekAgo },
+      const ids = await postEach(`${ready.urls['podcast-workers']!}/podcasts`, items, 'podcast_id', () => ({
+        body: { title: `Cost show ${randomUUID().slice(0, 8)}`, frequency: 7, latest_episode_date: weekAgo },
       }));
       made.set('podcast', ids);
     },

@@ -27,3 +27,5 @@ export const env = {
       .default(fallback ? 'true' : 'false')
       .transform((value) => value === 'true' || value === '1'),
 };
+
+export { systemClock, type Clock } from './clock';

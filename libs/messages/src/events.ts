@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { batchItemStatusSchema, batchJobStatusSchema } from './batch';
-import { envelope } from './envelope';
+import { buildEnvelope, envelope } from './envelope';
 import type { BatchItem, BatchJob } from './batch';
 import { jobStatusSchema, type Job } from './job';
 
@@ -11,6 +11,9 @@ import { jobStatusSchema, type Job } from './job';
  * who may see the event; it never reaches a client.
  */
 const owner = z.string().min(1);
+/** A version 1 batch event: the batch job and who may see it, then the event's own fields. */
+const batchEventV1 = <Type extends string, Shape extends z.ZodRawShape>(type: Type, fields: Shape) =>
+  envelope(type, '1', z.object({ batch_job_id: z.uuid(), owner, ...fields }));
 
 export const jobUpdatedV1 = envelope(
   'job.updated',
@@ -36,33 +39,21 @@ export const batchCountsSchema = z.object({
 });
 export type BatchCounts = z.infer<typeof batchCountsSchema>;
 
-export const batchJobUpdatedV1 = envelope(
-  'batch_job.updated',
-  '1',
-  z.object({
-    batch_job_id: z.uuid(),
-    owner,
-    status: batchJobStatusSchema,
-    counts: batchCountsSchema,
-    updated_at: z.iso.datetime(),
-    cancel_requested: z.boolean().optional(),
-  }),
-);
+export const batchJobUpdatedV1 = batchEventV1('batch_job.updated', {
+  status: batchJobStatusSchema,
+  counts: batchCountsSchema,
+  updated_at: z.iso.datetime(),
+  cancel_requested: z.boolean().optional(),
+});
 export type BatchJobUpdated = z.infer<typeof batchJobUpdatedV1>;
 
-export const batchItemCompletedV1 = envelope(
-  'batch_item.completed',
-  '1',
-  z.object({
-    batch_job_id: z.uuid(),
-    owner,
-    item_id: z.string().min(1),
-    status: batchItemStatusSchema,
-    result: z.string().optional(),
-    error: z.unknown().optional(),
-    completed_at: z.iso.datetime(),
-  }),
-);
+export const batchItemCompletedV1 = batchEventV1('batch_item.completed', {
+  item_id: z.string().min(1),
+  status: batchItemStatusSchema,
+  result: z.string().optional(),
+  error: z.unknown().optional(),
+  completed_at: z.iso.datetime(),
+});
 export type BatchItemCompleted = z.infer<typeof batchItemCompletedV1>;
 
 /** Every live-update event a consumer of the events topic may receive. */
@@ -87,11 +78,10 @@ export function jobUpdated(
   job: Pick<Job, 'job_id' | 'owner' | 'status' | 'progress' | 'updated_at' | 'error' | 'cancel_requested'>,
   source: string,
 ): JobUpdated {
-  return {
-    version: '1',
-    type: 'job.updated',
-    id: `${job.job_id}@${job.updated_at}`,
-    data: {
+  return buildEnvelope(
+    jobUpdatedV1,
+    `${job.job_id}@${job.updated_at}`,
+    {
       job_id: job.job_id,
       owner: job.owner,
       status: job.status,
@@ -100,17 +90,16 @@ export function jobUpdated(
       ...(job.error !== undefined && { error: job.error }),
       ...(job.cancel_requested && { cancel_requested: true }),
     },
-    metadata: { source },
-  };
+    { source },
+  );
 }
 
 /** A batch job's aggregates as a `batch_job.updated` event. */
 export function batchJobUpdated(job: BatchJob, source: string): BatchJobUpdated {
-  return {
-    version: '1',
-    type: 'batch_job.updated',
-    id: `${job.job_id}@${job.updated_at}`,
-    data: {
+  return buildEnvelope(
+    batchJobUpdatedV1,
+    `${job.job_id}@${job.updated_at}`,
+    {
       batch_job_id: job.job_id,
       owner: job.owner,
       status: job.status,
@@ -124,8 +113,8 @@ export function batchJobUpdated(job: BatchJob, source: string): BatchJobUpdated 
       updated_at: job.updated_at,
       ...(job.cancel_requested && { cancel_requested: true }),
     },
-    metadata: { source },
-  };
+    { source },
+  );
 }
 
 /** An item that reached a terminal state, with its result or error, as `batch_item.completed`. */
@@ -136,11 +125,10 @@ export function batchItemCompleted(
   completedAt: string,
   source: string,
 ): BatchItemCompleted {
-  return {
-    version: '1',
-    type: 'batch_item.completed',
-    id: `${item.job_id}/${item.item_id}`,
-    data: {
+  return buildEnvelope(
+    batchItemCompletedV1,
+    `${item.job_id}/${item.item_id}`,
+    {
       batch_job_id: item.job_id,
       owner,
       item_id: item.item_id,
@@ -149,8 +137,8 @@ export function batchItemCompleted(
       ...(outcome.error !== undefined && { error: outcome.error }),
       completed_at: completedAt,
     },
-    metadata: { source },
-  };
+    { source },
+  );
 }
 
 /** What a WebSocket client sends: subscribe to or unsubscribe from one job or one batch job. */

@@ -95,10 +95,8 @@ export type JobRequestedV1 = z.infer<typeof jobRequestedV1>;
 export const jobRequested = jobRequestedV1;
 export type JobRequested = z.infer<typeof jobRequested>;
 
-/** Sent by the processor to the response queue; the result recorder writes the final state. */
-export const jobResultV1 = envelope(
-  'job.result',
-  '1',
+/** A job's final state in a `job.result` message; the versions differ only in a failure's `error`. */
+const jobResultData = <ErrorSchema extends z.ZodType>(error: ErrorSchema) =>
   z.discriminatedUnion('status', [
     z.object({
       job_id: z.uuid(),
@@ -106,35 +104,15 @@ export const jobResultV1 = envelope(
       result: z.unknown(),
       finished_at: z.iso.datetime(),
     }),
-    z.object({
-      job_id: z.uuid(),
-      status: z.literal('failed'),
-      error: z.string(),
-      finished_at: z.iso.datetime(),
-    }),
-  ]),
-);
+    z.object({ job_id: z.uuid(), status: z.literal('failed'), error, finished_at: z.iso.datetime() }),
+  ]);
+
+/** Sent by the processor to the response queue; the result recorder writes the final state. */
+export const jobResultV1 = envelope('job.result', '1', jobResultData(z.string()));
 export type JobResultV1 = z.infer<typeof jobResultV1>;
 
 /** v2: a failed result carries the public failure ({code, message}), never the internal chain. */
-export const jobResultV2 = envelope(
-  'job.result',
-  '2',
-  z.discriminatedUnion('status', [
-    z.object({
-      job_id: z.uuid(),
-      status: z.literal('succeeded'),
-      result: z.unknown(),
-      finished_at: z.iso.datetime(),
-    }),
-    z.object({
-      job_id: z.uuid(),
-      status: z.literal('failed'),
-      error: publicFailureSchema,
-      finished_at: z.iso.datetime(),
-    }),
-  ]),
-);
+export const jobResultV2 = envelope('job.result', '2', jobResultData(publicFailureSchema));
 export type JobResultV2 = z.infer<typeof jobResultV2>;
 /** Every version the recorder accepts; processors send v2. */
 export const jobResult = z.union([jobResultV1, jobResultV2]);

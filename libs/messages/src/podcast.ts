@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { storedFailureSchema } from './failure';
+import { publicFailureSchema, storedFailureSchema } from './failure';
 import { line } from './text';
 
 export const PODCAST_BODY_MAX_BYTES = 8 * 1024;
@@ -37,6 +37,7 @@ export function podcastDateWindow(today: string) {
 
 const todayUtc = () => new Date().toISOString().slice(0, 10);
 
+/** POST /podcasts body. The API speaks snake_case; the stored record keeps its camelCase names. */
 export const createPodcastBodySchema = z.strictObject({
   title: line(200),
   /** Days between episodes. */
@@ -46,7 +47,7 @@ export const createPodcastBodySchema = z.strictObject({
     .min(1, 'must be at least 1')
     .max(PODCAST_MAX_FREQUENCY_DAYS, `must be at most ${PODCAST_MAX_FREQUENCY_DAYS}`),
   /** The date the last episode came out; the next is due `frequency` days later. */
-  latestEpisodeDate: z.iso.date({ error: 'must be an ISO 8601 date (YYYY-MM-DD)' }).pipe(
+  latest_episode_date: z.iso.date({ error: 'must be an ISO 8601 date (YYYY-MM-DD)' }).pipe(
     z
       .string()
       .refine((date) => date >= PODCAST_EARLIEST_DATE, `must be on or after ${PODCAST_EARLIEST_DATE}`)
@@ -71,6 +72,30 @@ export const podcastSchema = z.object({
   updatedAt: z.iso.datetime(),
 });
 export type Podcast = z.infer<typeof podcastSchema>;
+
+/** A podcast as the API shows it (POST /podcasts, GET /podcasts/{id}): snake_case, without `owner`. */
+export const podcastViewSchema = z.object({
+  podcast_id: z.uuid(),
+  title: z.string(),
+  frequency: z.number().int().positive(),
+  latest_episode_date: z.iso.date(),
+  next_episode_date: z.iso.date(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+export type PodcastView = z.infer<typeof podcastViewSchema>;
+
+export function podcastView(podcast: Omit<Podcast, 'owner'>): PodcastView {
+  return {
+    podcast_id: podcast.podcastId,
+    title: podcast.title,
+    frequency: podcast.frequency,
+    latest_episode_date: podcast.latestEpisodeDate,
+    next_episode_date: podcast.nextEpisodeDate,
+    created_at: podcast.createdAt,
+    updated_at: podcast.updatedAt,
+  };
+}
 
 export const episodeStatusSchema = z.enum(['pending', 'processing', 'processed', 'failed']);
 export type EpisodeStatus = z.infer<typeof episodeStatusSchema>;
@@ -98,6 +123,44 @@ export const episodeSchema = z.object({
   traceId: z.string().optional(),
 });
 export type Episode = z.infer<typeof episodeSchema>;
+
+/** An episode as GET /podcasts/{id} lists it: the stored fields in snake_case. */
+export const episodeViewSchema = z.object({
+  episode_id: z.string().min(1),
+  podcast_id: z.uuid(),
+  episode_date: z.iso.date(),
+  title: z.string(),
+  status: episodeStatusSchema,
+  script: z.string().optional(),
+  summary: z.string().optional(),
+  show_notes: z.string().optional(),
+  error: publicFailureSchema.optional(),
+  attempts: z.number().int().nonnegative(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+  processed_at: z.iso.datetime().optional(),
+  trace_id: z.string().optional(),
+});
+export type EpisodeView = z.infer<typeof episodeViewSchema>;
+
+export function episodeView(episode: Episode): EpisodeView {
+  return {
+    episode_id: episode.episodeId,
+    podcast_id: episode.podcastId,
+    episode_date: episode.episodeDate,
+    title: episode.title,
+    status: episode.status,
+    ...(episode.script !== undefined && { script: episode.script }),
+    ...(episode.summary !== undefined && { summary: episode.summary }),
+    ...(episode.showNotes !== undefined && { show_notes: episode.showNotes }),
+    ...(episode.error !== undefined && { error: episode.error }),
+    attempts: episode.attempts,
+    created_at: episode.createdAt,
+    updated_at: episode.updatedAt,
+    ...(episode.processedAt !== undefined && { processed_at: episode.processedAt }),
+    ...(episode.traceId !== undefined && { trace_id: episode.traceId }),
+  };
+}
 
 const podcastMetadata = <Source extends string>(source: Source) =>
   z.object({

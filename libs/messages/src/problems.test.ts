@@ -27,7 +27,7 @@ describe('toFieldProblems', () => {
       { field: 'title', message: 'is required' },
     ]);
     expect(
-      problems(createPodcastBodySchema, { title: 't', frequency: '7', latestEpisodeDate: '2026-01-01' }),
+      problems(createPodcastBodySchema, { title: 't', frequency: '7', latest_episode_date: '2026-01-01' }),
     ).toEqual([{ field: 'frequency', message: 'must be a number' }]);
   });
 
@@ -57,7 +57,7 @@ describe('toFieldProblems', () => {
     expect(
       problems(
         createPodcastBodySchema,
-        JSON.parse('{"title":"t","frequency":1e400,"latestEpisodeDate":"2026-01-01"}'),
+        JSON.parse('{"title":"t","frequency":1e400,"latest_episode_date":"2026-01-01"}'),
       ),
     ).toEqual([{ field: 'frequency', message: 'must be a finite number' }]);
   });

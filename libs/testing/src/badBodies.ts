@@ -462,31 +462,32 @@ function notJson(validBody: fc.Arbitrary<string>): fc.Arbitrary<{ label: string;
   );
 }
 
+/** JSON texts that are not an object, whitespace and negative zero included: each is a 400. */
+export const NOT_AN_OBJECT_JSON = [
+  'false',
+  '0',
+  '-0',
+  '0e0',
+  ' false',
+  'true',
+  'null',
+  '""',
+  '"text"',
+  '1',
+  '-1.5e3',
+  '[]',
+  '[{}]',
+  ' 0 ',
+  '\n null',
+];
+
 /** Valid JSON that is not an object: scalars, arrays, and a valid body as a JSON string. */
 function notAnObject(validBody: fc.Arbitrary<string>): fc.Arbitrary<{ label: string; text: string }> {
   return fc.oneof(
-    fc
-      .constantFrom(
-        'false',
-        '0',
-        '-0',
-        '0e0',
-        ' false',
-        'true',
-        'null',
-        '""',
-        '"text"',
-        '1',
-        '-1.5e3',
-        '[]',
-        '[{}]',
-        ' 0 ',
-        '\n null',
-      )
-      .map((text) => ({
-        label: 'JSON scalar or array',
-        text,
-      })),
+    fc.constantFrom(...NOT_AN_OBJECT_JSON).map((text) => ({
+      label: 'JSON scalar or array',
+      text,
+    })),
     fc
       .jsonValue({ maxDepth: 2 })
       .filter((value) => value === null || typeof value !== 'object' || Array.isArray(value))

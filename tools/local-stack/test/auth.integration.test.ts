@@ -27,7 +27,7 @@ interface Body {
   error?: { code: string; message: string };
   task_id?: string;
   job_id?: string;
-  podcastId?: string;
+  podcast_id?: string;
   status?: string;
 }
 
@@ -182,17 +182,21 @@ describe("another caller's record is a 404, exactly like a missing one", () => {
     const created = await call('podcast-workers', 'POST', '/podcasts', {
       headers: ALICE,
       // Not due for a year, so the podcast suites' scheduler runs never count it.
-      body: json({ title: 'Mine', frequency: 365, latestEpisodeDate: new Date().toISOString().slice(0, 10) }),
+      body: json({
+        title: 'Mine',
+        frequency: 365,
+        latest_episode_date: new Date().toISOString().slice(0, 10),
+      }),
     });
     expect(created.status).toBe(201);
     expect(created.json).not.toHaveProperty('owner');
     await waitFor('the podcast to be readable', async () => {
-      const res = await call('podcast-workers', 'GET', `/podcasts/${created.json.podcastId!}`, {
+      const res = await call('podcast-workers', 'GET', `/podcasts/${created.json.podcast_id!}`, {
         headers: ALICE,
       });
       return res.status === 200;
     });
-    await expectOwnerOnly('podcast-workers', '/podcasts', created.json.podcastId!);
+    await expectOwnerOnly('podcast-workers', '/podcasts', created.json.podcast_id!);
   });
 });
 

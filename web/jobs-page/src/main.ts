@@ -116,6 +116,30 @@ interface RowSpec {
   open: boolean;
 }
 
+/**
+ * The header of a jobs or batch table, for the cells renderRows draws: the two tables differ only
+ * in their first two columns, named in the table's `data-columns`.
+ */
+function tableHead(table: HTMLTableElement): HTMLTableSectionElement {
+  const [first = '', second = ''] = (table.dataset.columns ?? '').split(',');
+  const column = (text: string, props: Record<string, string> = {}) =>
+    h('th', { scope: 'col', text, ...props });
+  return h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      column(first),
+      column(second),
+      column('Status'),
+      column('Progress', { class: 'progress-col' }),
+      column('Created'),
+      h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Actions' })),
+    ),
+  );
+}
+
 /** Updates rows in place (keyed by id) so progress bars animate instead of being redrawn. */
 function renderRows(tbody: HTMLTableSectionElement, specs: RowSpec[]): void {
   const existing = new Map<string, HTMLTableRowElement>();
@@ -572,6 +596,7 @@ function wire(): void {
   $('#batch-more').addEventListener('click', () => void loadLists(true));
 
   for (const table of ['#jobs-table', '#batch-table']) {
+    $<HTMLTableElement>(table).tHead = tableHead($<HTMLTableElement>(table));
     $(table).addEventListener('click', (event) => {
       const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]');
       const row = button?.closest<HTMLTableRowElement>('tr[data-id]');

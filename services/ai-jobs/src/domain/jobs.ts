@@ -1,3 +1,4 @@
+import type { Clock } from '@offload/config';
 import {
   describeError,
   HttpError,
@@ -9,8 +10,11 @@ import {
   type PublicFailure,
 } from '@offload/errors';
 import {
+  buildEnvelope,
   canonicalBodyHash,
   createJobBodySchema,
+  jobRequested,
+  jobResultV2,
   TERMINAL_JOB_STATUSES,
   type CreateJobBody,
   type Job,
@@ -109,10 +113,6 @@ export interface JobPublisher {
 
 export interface ResultSender {
   send(message: JobResult): Promise<void>;
-}
-
-export interface Clock {
-  now(): Date;
 }
 
 /** Where live-update events go; publishing never throws (see the events publisher). */
@@ -343,13 +343,7 @@ function requestOf(
   source: string,
   traceId?: string,
 ): JobRequested {
-  return {
-    version: '1',
-    type: 'job.requested',
-    id: jobId,
-    data: { job_id: jobId, job, priority },
-    metadata: { source, ...(traceId && { traceId }) },
-  };
+  return buildEnvelope(jobRequested, jobId, { job_id: jobId, job, priority }, { source, traceId });
 }
 
 export const isTerminal = (job: Job) => TERMINAL_JOB_STATUSES.includes(job.status);
@@ -439,19 +433,14 @@ export async function processJob(
   };
   // Cancelled while queued for a retry: end it without another LLM call.
   if (started.cancel_requested) return cancel();
-  const envelope = (data: JobOutcome): JobResultV2 => ({
-    version: '2',
-    type: 'job.result',
-    id: jobId,
-    data,
-    metadata: {
+  const resultOf = (data: JobOutcome): JobResultV2 =>
+    buildEnvelope(jobResultV2, jobId, data, {
       source: 'ai-jobs.processor',
       attempt: started.attempts,
-      ...(message.metadata.traceId && { traceId: message.metadata.traceId }),
-    },
-  });
+      traceId: message.metadata.traceId,
+    });
   const failed = (error: unknown) =>
-    envelope({
+    resultOf({
       job_id: jobId,
       status: 'failed',
       error: publicFailureOf(error),
@@ -479,7 +468,7 @@ export async function processJob(
     throw error;
   }
 
-  const succeeded = envelope({
+  const succeeded = resultOf({
     job_id: jobId,
     status: 'succeeded',
     result,

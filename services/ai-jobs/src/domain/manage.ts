@@ -1,7 +1,8 @@
+import type { Clock } from '@offload/config';
 import { HttpError, NotFoundError, ValidationError } from '@offload/errors';
 import { decodeCursor, encodeCursor, jobUpdated, type ListJobsQuery } from '@offload/messages';
 import type { Caller } from '@offload/middleware';
-import { isTerminal, jobView, type Clock, type EventSink, type JobStore, type JobView } from './jobs';
+import { isTerminal, jobView, type EventSink, type JobStore, type JobView } from './jobs';
 
 /** DELETE of a job that already ended: nothing left to cancel. */
 export class JobFinishedError extends HttpError {

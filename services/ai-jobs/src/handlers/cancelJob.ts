@@ -1,12 +1,12 @@
 import { httpApi, json, logger, uuidPathParameter } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
+import { systemClock } from '@offload/config';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { eventsConfig, tables } from '../config';
 import { cancelJobFor } from '../domain/manage';
 
 const config = { ...tables(), ...eventsConfig() };
 const store = dynamoJobStore(config.JOBS_TABLE_NAME);
-const clock = { now: () => new Date() };
 const events = eventPublisher(config.EVENTS_TOPIC_ARN);
 
 /**
@@ -15,7 +15,7 @@ const events = eventPublisher(config.EVENTS_TOPIC_ARN);
  */
 export const handler = httpApi(async (event) => {
   const { caller } = event;
-  const outcome = await cancelJobFor(store, uuidPathParameter(event), caller, clock, events);
+  const outcome = await cancelJobFor(store, uuidPathParameter(event), caller, systemClock, events);
   logger.info('Job cancel', { job_id: outcome.job.job_id, state: outcome.state });
   return json(outcome.state === 'cancelled' ? 200 : 202, outcome.job, { 'cache-control': 'no-store' });
 });

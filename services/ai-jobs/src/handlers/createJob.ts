@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@offload/errors';
 import { createJobBodySchema, JOB_BODY_MAX_BYTES } from '@offload/messages';
 import { correlationIdOf, httpApi, json, logger } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { dynamoControls } from '../adapters/dynamoControls';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { snsJobPublisher } from '../adapters/snsJobPublisher';
@@ -13,7 +14,7 @@ const deps = {
   store: dynamoJobStore(config.JOBS_TABLE_NAME),
   controls: dynamoControls(config.CONTROLS_TABLE_NAME),
   publisher: snsJobPublisher(config.JOBS_TOPIC_ARN),
-  clock: { now: () => new Date() },
+  clock: systemClock,
   newId: randomUUID,
   limits: {
     free: {

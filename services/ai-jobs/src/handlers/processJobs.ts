@@ -2,6 +2,7 @@ import { openaiLlm } from '@offload/llm';
 import { jobRequested } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
+import { systemClock } from '@offload/config';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { sqsResultSender } from '../adapters/sqsResultSender';
 import { eventsConfig, tables, workerConfig } from '../config';
@@ -17,7 +18,7 @@ const deps = {
     maxTokens: config.OPENAI_MAX_TOKENS,
   }),
   results: sqsResultSender(config.RESPONSE_QUEUE_NAME),
-  clock: { now: () => new Date() },
+  clock: systemClock,
   events: eventPublisher(config.EVENTS_TOPIC_ARN),
 };
 

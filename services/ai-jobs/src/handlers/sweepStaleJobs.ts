@@ -1,5 +1,6 @@
 import { logger, recordCounts, scheduled } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
+import { systemClock } from '@offload/config';
 import { dynamoJobStore } from '../adapters/dynamoJobStore';
 import { snsJobPublisher } from '../adapters/snsJobPublisher';
 import { eventsConfig, sweeperConfig, tables } from '../config';
@@ -8,7 +9,7 @@ import { sweepStaleJobs } from '../domain/jobs';
 const config = { ...tables(), ...sweeperConfig(), ...eventsConfig() };
 const deps = {
   store: dynamoJobStore(config.JOBS_TABLE_NAME),
-  clock: { now: () => new Date() },
+  clock: systemClock,
   publisher: snsJobPublisher(config.JOBS_TOPIC_ARN),
   events: eventPublisher(config.EVENTS_TOPIC_ARN),
 };

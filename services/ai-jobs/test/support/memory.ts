@@ -1,3 +1,4 @@
+export { fixedClock } from '@offload/testing/clock';
 export { ScriptedLlm } from '@offload/testing/llm';
 import type { PublicFailure } from '@offload/errors';
 import type { Job, JobOutcome, JobRequested, JobResult } from '@offload/messages';
@@ -178,5 +179,3 @@ export class MemoryResults implements ResultSender {
     this.sent.push(message);
   }
 }
-
-export const fixedClock = (iso = '2026-11-24T12:00:30Z') => ({ now: () => new Date(iso) });

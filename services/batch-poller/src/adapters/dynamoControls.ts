@@ -1,3 +1,4 @@
+import type { Clock } from '@offload/config';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo, ifConditionHolds, takeRateToken } from '@offload/aws/dynamodb';
 import { claimIdempotencyKey, releaseIdempotencyKey } from '@offload/aws/idempotency';
@@ -9,7 +10,7 @@ const IDEMPOTENCY_SCOPE = 'batch-jobs';
 const DAY_SECONDS = 24 * 60 * 60;
 
 /** Idempotency keys and the per-minute rate limit, in the controls table (TTL `expires_at`). */
-export function dynamoControls(tableName: string, clock: { now(): Date }): BatchControls {
+export function dynamoControls(tableName: string, clock: Clock): BatchControls {
   return {
     async claimIdempotencyKey(owner, key, claim) {
       const existing = await claimIdempotencyKey(

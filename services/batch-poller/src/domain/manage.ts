@@ -1,3 +1,4 @@
+import type { Clock } from '@offload/config';
 import { describeError, HttpError, ValidationError } from '@offload/errors';
 import {
   batchItemCompleted,
@@ -59,7 +60,7 @@ export async function listBatchJobsFor(
 export interface CancelDeps {
   store: BatchStore;
   provider: BatchProvider;
-  clock: { now(): Date };
+  clock: Clock;
   warn(message: string, fields: Record<string, unknown>): void;
   events?: EventSink;
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '@offload/config';
 import pLimit from 'p-limit';
 import { describeError, HttpError, TooManyRequestsError } from '@offload/errors';
 import type { BatchItem, BatchJob, CreateBatchJobBody } from '@offload/messages';
@@ -14,7 +15,7 @@ import { chargeBudget, type BudgetLedger, type BudgetWindow, type Tier, type Tie
 export interface SubmitDeps {
   store: BatchStore;
   provider: BatchProvider;
-  clock: { now(): Date };
+  clock: Clock;
   /** False once there is no longer time to start a provider call and record its answer. */
   hasTime(): boolean;
   /** A fresh random token (claim tokens, submit keys). */

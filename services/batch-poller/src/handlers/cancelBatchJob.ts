@@ -1,5 +1,6 @@
 import { httpApi, json, logger, uuidPathParameter } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
+import { systemClock } from '@offload/config';
 import { batchStore, warn } from '../adapters/batchStore';
 import { batchProvider } from '../adapters/provider';
 import { eventsConfig, tables } from '../config';
@@ -10,7 +11,7 @@ const config = { ...tables(), ...eventsConfig() };
 const deps = {
   store: batchStore(),
   provider: batchProvider().provider,
-  clock: { now: () => new Date() },
+  clock: systemClock,
   warn,
   events: eventPublisher(config.EVENTS_TOPIC_ARN),
 };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@offload/errors';
 import { BATCH_BODY_MAX_BYTES, canonicalBodyHash, createBatchJobBodySchema } from '@offload/messages';
 import { httpApi, json, logger } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { batchStore, warn } from '../adapters/batchStore';
 import { dynamoBudgetLedger, dynamoControls } from '../adapters/dynamoControls';
 import { batchProvider } from '../adapters/provider';
@@ -10,13 +11,12 @@ import { jobView } from '../domain/batchJobs';
 import { submitBatchJob } from '../domain/submit';
 
 const config = { ...tables(), ...submitConfig(), ...claimConfig() };
-const clock = { now: () => new Date() };
 const { provider, submitConcurrency } = batchProvider();
 const deps = {
   store: batchStore(),
   provider,
-  clock,
-  controls: dynamoControls(config.CONTROLS_TABLE_NAME, clock),
+  clock: systemClock,
+  controls: dynamoControls(config.CONTROLS_TABLE_NAME, systemClock),
   budget: dynamoBudgetLedger(config.CONTROLS_TABLE_NAME),
   budgets: {
     free: {

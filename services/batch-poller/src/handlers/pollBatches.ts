@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { logger, recordCounts, scheduled } from '@offload/middleware';
 import { eventPublisher } from '@offload/middleware/events';
+import { systemClock } from '@offload/config';
 import { batchStore, warn } from '../adapters/batchStore';
 import { batchProvider } from '../adapters/provider';
 import { unreadableReporter } from '../adapters/unreadable';
@@ -35,7 +36,7 @@ export const handler = scheduled(async (_event, context) => {
     {
       store,
       provider: batches.provider,
-      clock: { now: () => new Date() },
+      clock: systemClock,
       hasTime: () => context.getRemainingTimeInMillis() > config.SAFETY_MARGIN_MS,
       newToken: randomUUID,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -1,3 +1,4 @@
+import { fixedClock } from '@offload/testing/clock';
 import { randomUUID } from 'node:crypto';
 import { createBatchJobBodySchema } from '@offload/messages';
 import { PublicFailureError } from '@offload/errors';
@@ -24,7 +25,7 @@ async function setup(itemCount: number, script?: ProviderCheck[]) {
   const deps: PollDeps = {
     store: memory.store,
     provider: scripted.provider,
-    clock: { now: () => NOW },
+    clock: fixedClock(NOW.toISOString()),
     hasTime: () => true,
     newToken: randomUUID,
     warn: (_message, fields) => warnings.push(fields),

@@ -1,3 +1,4 @@
+import type { Clock } from '@offload/config';
 import { OffloadError } from '@offload/errors';
 import {
   clientMessage,
@@ -48,10 +49,6 @@ export interface StateSource {
 
 /** Sends to one connection; 'gone' when API Gateway says it is closed (410). */
 export type Push = (connectionId: string, message: unknown) => Promise<'sent' | 'gone'>;
-
-export interface Clock {
-  now(): Date;
-}
 
 /** How long API Gateway keeps a WebSocket connection open at most. */
 export const CONNECTION_LIFETIME_SECONDS = 2 * 60 * 60;

@@ -1,6 +1,7 @@
 import { postJson } from '@offload/aws/apigateway';
 import { liveEvent } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { dynamoConnections } from '../adapters/dynamoConnections';
 import { connectionsConfig, notifierConfig } from '../config';
 import { deliver } from '../domain/live';
@@ -9,7 +10,7 @@ const config = { ...connectionsConfig(), ...notifierConfig() };
 const deps = {
   connections: dynamoConnections(config.CONNECTIONS_TABLE_NAME),
   push: postJson,
-  clock: { now: () => new Date() },
+  clock: systemClock,
 };
 
 /** Notifier queue worker: pushes each event to the connections subscribed to its job or batch job. */

@@ -1,5 +1,6 @@
 import { postJson } from '@offload/aws/apigateway';
 import { logger, websocketRoute } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { dynamoConnections } from '../adapters/dynamoConnections';
 import { tableSources } from '../adapters/sources';
 import { connectionsConfig, sourceConfig } from '../config';
@@ -10,7 +11,7 @@ const deps = {
   connections: dynamoConnections(config.CONNECTIONS_TABLE_NAME),
   source: tableSources({ jobs: config.JOBS_TABLE_NAME, batchJobs: config.BATCH_JOBS_TABLE_NAME }),
   push: postJson,
-  clock: { now: () => new Date() },
+  clock: systemClock,
 };
 
 /**

@@ -1,3 +1,4 @@
+import { fixedClock } from '@offload/testing/clock';
 import { batchJobUpdated, jobUpdated, type LiveEvent } from '@offload/messages';
 import {
   CONNECTION_LIFETIME_SECONDS,
@@ -52,7 +53,7 @@ function setup() {
       sent.push([id, message as Record<string, unknown>]);
       return 'sent' as const;
     },
-    clock: { now: () => NOW },
+    clock: fixedClock(NOW.toISOString()),
   };
   return { deps, connections, sent, gone, states };
 }

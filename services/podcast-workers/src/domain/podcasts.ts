@@ -1,3 +1,4 @@
+import type { Clock } from '@offload/config';
 import type { ChatMessage, Llm } from '@offload/llm';
 import {
   HttpError,
@@ -102,10 +103,6 @@ export interface Publisher<Message> {
   send(messages: Message[]): Promise<SendSummary>;
 }
 
-export interface Clock {
-  now(): Date;
-}
-
 export class EpisodeNotFoundError extends OffloadError {}
 
 /** GET of a podcast whose stored record cannot be read: a clean answer, not a 500. */
@@ -160,18 +157,20 @@ export function newPodcast(body: CreatePodcastBody, podcastId: string, now: stri
   const podcast: Podcast = {
     podcastId,
     owner,
-    ...body,
-    nextEpisodeDate: addDays(body.latestEpisodeDate, body.frequency),
+    title: body.title,
+    frequency: body.frequency,
+    latestEpisodeDate: body.latest_episode_date,
+    nextEpisodeDate: addDays(body.latest_episode_date, body.frequency),
     createdAt: now,
     updatedAt: now,
   };
   const problem = scheduleProblem(podcast, now.slice(0, 10));
-  // nextEpisodeDate is derived: the caller fixes it through latestEpisodeDate.
+  // nextEpisodeDate is derived: the caller fixes it through latest_episode_date, the body's name.
   if (problem)
     throw new ValidationError([
       {
-        field: problem.field === 'nextEpisodeDate' ? 'latestEpisodeDate' : problem.field,
-        message: describeProblem(problem),
+        field: problem.field === 'frequency' ? 'frequency' : 'latest_episode_date',
+        message: problem.message,
       },
     ]);
   return podcast;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createPodcastBodySchema, PODCAST_BODY_MAX_BYTES } from '@offload/messages';
+import { systemClock } from '@offload/config';
+import { createPodcastBodySchema, PODCAST_BODY_MAX_BYTES, podcastView } from '@offload/messages';
 import { httpApi, json } from '@offload/middleware';
 import { dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
 import { tables } from '../config';
@@ -10,10 +11,14 @@ const store = dynamoPodcastStore(tables().PODCASTS_TABLE_NAME);
 /** POST /podcasts: register a podcast owned by the caller; its next episode is due `frequency` days after the latest. */
 export const handler = httpApi(
   async (event) => {
-    const podcast = newPodcast(event.body, randomUUID(), new Date().toISOString(), event.caller.userId);
+    const podcast = newPodcast(
+      event.body,
+      randomUUID(),
+      systemClock.now().toISOString(),
+      event.caller.userId,
+    );
     await store.create(podcast);
-    const { owner: _owner, ...view } = podcast;
-    return json(201, view, { location: `/podcasts/${podcast.podcastId}` });
+    return json(201, podcastView(podcast), { location: `/podcasts/${podcast.podcastId}` });
   },
   { body: createPodcastBodySchema, maxBodyBytes: PODCAST_BODY_MAX_BYTES },
 );

@@ -1,5 +1,6 @@
 import type { EpisodeProcessingV1 } from '@offload/messages';
 import { correlationIdOf, httpApi, json, logger, recordCounts, scheduled } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { dynamoEpisodeStore } from '../adapters/dynamoEpisodeStore';
 import { sqsPublisher } from '../adapters/sqsPublisher';
 import { checkerConfig, queues, tables } from '../config';
@@ -13,7 +14,7 @@ const options = {
 const deps = {
   episodes: dynamoEpisodeStore(tables().EPISODES_TABLE_NAME),
   publisher: sqsPublisher<EpisodeProcessingV1>(queues().EPISODE_QUEUE_NAME),
-  clock: { now: () => new Date() },
+  clock: systemClock,
 };
 
 /**

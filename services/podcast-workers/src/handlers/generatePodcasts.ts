@@ -1,6 +1,7 @@
 import { openaiLlm } from '@offload/llm';
 import { podcastGenerationV1 } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { dynamoEpisodeStore } from '../adapters/dynamoEpisodeStore';
 import { dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
 import { tables, workerConfig } from '../config';
@@ -15,7 +16,7 @@ const deps = {
     maxRetries: config.OPENAI_MAX_RETRIES,
     timeoutMs: config.OPENAI_TIMEOUT_MS,
   }),
-  clock: { now: () => new Date() },
+  clock: systemClock,
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { PodcastGenerationV1 } from '@offload/messages';
 import { correlationIdOf, httpApi, json, logger, recordCounts, scheduled } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
 import { sqsPublisher } from '../adapters/sqsPublisher';
 import { queues, tables } from '../config';
@@ -8,7 +9,7 @@ import { schedulePodcasts } from '../domain/podcasts';
 const deps = {
   podcasts: dynamoPodcastStore(tables().PODCASTS_TABLE_NAME),
   publisher: sqsPublisher<PodcastGenerationV1>(queues().GENERATION_QUEUE_NAME),
-  clock: { now: () => new Date() },
+  clock: systemClock,
 };
 
 /**

@@ -37,9 +37,9 @@ const isoDate = (daysFromToday: number) =>
 
 /** A podcast whose next episode is due today: once generated, it is not due again for a week. */
 async function duePodcast(title = `Show ${randomUUID().slice(0, 8)}`): Promise<string> {
-  const res = await post('/podcasts', { title, frequency: 7, latestEpisodeDate: isoDate(-7) });
+  const res = await post('/podcasts', { title, frequency: 7, latest_episode_date: isoDate(-7) });
   expect(res.status).toBe(201);
-  return res.json.podcastId as string;
+  return res.json.podcast_id as string;
 }
 
 async function episodesOf(podcastId: string): Promise<Episode[]> {
@@ -91,7 +91,7 @@ describe('podcast-workers with the local emulators', () => {
       expect(episodes[0]).toMatchObject({ status: 'pending', episodeDate: isoDate(0) });
     }
     const podcast = await (await fetch(`${api()}/podcasts/${ids[0]}`, { headers: ALICE })).json();
-    expect(podcast).toMatchObject({ latestEpisodeDate: isoDate(0), nextEpisodeDate: isoDate(7) });
+    expect(podcast).toMatchObject({ latest_episode_date: isoDate(0), next_episode_date: isoDate(7) });
     expect(await drainQueue(GENERATION_DLQ)).toEqual([]);
   });
 
@@ -214,9 +214,9 @@ describe('podcast-workers with the local emulators', () => {
   });
 
   it('refuses a podcast dated 9999-12-31 with a 400 naming the field', async () => {
-    const res = await post('/podcasts', { title: 'x', frequency: 1, latestEpisodeDate: '9999-12-31' });
+    const res = await post('/podcasts', { title: 'x', frequency: 1, latest_episode_date: '9999-12-31' });
     expect(res.status).toBe(400);
-    expect(JSON.stringify(res.json)).toContain('latestEpisodeDate');
+    expect(JSON.stringify(res.json)).toContain('latest_episode_date');
   });
 
   it('skips a corrupt podcast record and schedules every other due podcast', async () => {

@@ -22,10 +22,11 @@ import {
   schedulePodcasts,
   workBudgetMs,
 } from '../../src/domain/podcasts';
+import { fixedClock } from '@offload/testing/clock';
 import { ScriptedLlm } from '@offload/testing/llm';
 import { MemoryEpisodes, MemoryPodcasts, MemoryPublisher } from '../support/memory';
 
-const clock = { now: () => new Date('2026-11-24T12:00:00Z') };
+const clock = fixedClock('2026-11-24T12:00:00Z');
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const created = '2026-11-01T00:00:00.000Z';
 const checkOptions = { staleAfterMs: 30 * 60_000, maxAttempts: 5 };
@@ -33,10 +34,10 @@ const checkOptions = { staleAfterMs: 30 * 60_000, maxAttempts: 5 };
 async function podcastsDueAndNot() {
   const podcasts = new MemoryPodcasts();
   await podcasts.create(
-    newPodcast({ title: 'Due', frequency: 7, latestEpisodeDate: '2026-11-17' }, id(1), created, 'alice'),
+    newPodcast({ title: 'Due', frequency: 7, latest_episode_date: '2026-11-17' }, id(1), created, 'alice'),
   );
   await podcasts.create(
-    newPodcast({ title: 'Later', frequency: 7, latestEpisodeDate: '2026-11-20' }, id(2), created, 'bob'),
+    newPodcast({ title: 'Later', frequency: 7, latest_episode_date: '2026-11-20' }, id(2), created, 'bob'),
   );
   return podcasts;
 }
@@ -231,14 +232,18 @@ describe('processEpisode and getPodcastWithEpisodes', () => {
 
 describe('the date window and the catch-up bound', () => {
   it('refuses, in the domain too, a podcast whose dates leave the window', () => {
-    const body = (latestEpisodeDate: string, frequency = 1) => ({ title: 't', frequency, latestEpisodeDate });
+    const body = (latest_episode_date: string, frequency = 1) => ({
+      title: 't',
+      frequency,
+      latest_episode_date,
+    });
     for (const date of ['9999-12-31', '0001-01-01', '1999-12-31', '2027-12-01']) {
       expect(() => newPodcast(body(date), id(1), '2026-11-24T12:00:00Z', 'alice')).toThrow(ValidationError);
     }
     try {
       newPodcast(body('9999-12-31'), id(1), '2026-11-24T12:00:00Z', 'alice');
     } catch (error) {
-      expect((error as ValidationError).details?.[0]?.field).toBe('latestEpisodeDate');
+      expect((error as ValidationError).details?.[0]?.field).toBe('latest_episode_date');
     }
     // The edges are inside: 2000-01-01, and 366 days after today.
     expect(newPodcast(body('2000-01-01'), id(1), '2026-11-24T12:00:00Z', 'alice').nextEpisodeDate).toBe(
@@ -277,7 +282,7 @@ describe('the date window and the catch-up bound', () => {
   it('brings a podcast years behind to a future next date in one generation', async () => {
     const podcasts = new MemoryPodcasts();
     await podcasts.create(
-      newPodcast({ title: 'Old', frequency: 1, latestEpisodeDate: '2000-01-01' }, id(1), created, 'alice'),
+      newPodcast({ title: 'Old', frequency: 1, latest_episode_date: '2000-01-01' }, id(1), created, 'alice'),
     );
     const episodes = new MemoryEpisodes();
     const deps = { podcasts, episodes, llm: new ScriptedLlm(), clock };
@@ -294,7 +299,7 @@ describe('the date window and the catch-up bound', () => {
       nextEpisodeDate: '2026-11-25',
     });
     // The same message again (a redelivery, maybe on a later day) finds the podcast moved on.
-    const later = { now: () => new Date('2026-11-27T12:00:00Z') };
+    const later = fixedClock('2026-11-27T12:00:00Z');
     expect(await generateEpisode({ ...deps, clock: later }, message)).toBe('already-generated');
     expect(episodes.episodes.size).toBe(1);
   });
@@ -338,7 +343,7 @@ describe('unreadable records', () => {
     for (let n = 10; n < 13; n++)
       await podcasts.create(
         newPodcast(
-          { title: `Due ${n}`, frequency: 7, latestEpisodeDate: '2026-11-10' },
+          { title: `Due ${n}`, frequency: 7, latest_episode_date: '2026-11-10' },
           id(n),
           created,
           'alice',
@@ -377,7 +382,6 @@ describe('unreadable records', () => {
 });
 
 describe('episodes left processing', () => {
-  const at = (iso: string) => ({ now: () => new Date(iso) });
   async function processingSince(updatedAt: string, attempts: number) {
     const episodes = new MemoryEpisodes();
     await episodes.createIfAbsent({
@@ -408,7 +412,7 @@ describe('episodes left processing', () => {
     expect(publisher.sent[0]?.data).toMatchObject({ episodeId: 'stuck', status: 'processing' });
     expect((await episodes.get('stuck'))?.updatedAt).toBe('2026-11-24T12:00:00.000Z');
     const again = await checkEpisodes(
-      { episodes, publisher, clock: at('2026-11-24T12:05:00Z') },
+      { episodes, publisher, clock: fixedClock('2026-11-24T12:05:00Z') },
       checkOptions,
     );
     expect(again.report).toMatchObject({ found: 0, reclaimed: 0 });

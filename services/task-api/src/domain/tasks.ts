@@ -1,4 +1,11 @@
-import type { CreateTaskBody, Task, TaskSubmitted } from '@offload/messages';
+import type { Clock } from '@offload/config';
+import {
+  buildEnvelope,
+  taskSubmitted,
+  type CreateTaskBody,
+  type Task,
+  type TaskSubmitted,
+} from '@offload/messages';
 import { NotFoundError, OffloadError, publicFailureOf, type PublicFailure } from '@offload/errors';
 
 /** Where tasks live. Every state change is conditional so a redelivered message changes nothing. */
@@ -22,10 +29,6 @@ export interface TaskQueue {
 /** The work a task stands for. Throwing means "retry me"; the last attempt marks the task failed. */
 export type TaskWork = (task: Task) => Promise<Record<string, unknown>>;
 
-export interface Clock {
-  now(): string;
-}
-
 /** The message came before (or without) its task record: retry, since the write may still land. */
 export class TaskNotFoundError extends OffloadError {}
 
@@ -45,13 +48,12 @@ export function newTask(body: CreateTaskBody, taskId: string, now: string, owner
 }
 
 export function taskSubmittedMessage(task: Task, traceId?: string): TaskSubmitted {
-  return {
-    version: '1',
-    type: 'task.submitted',
-    id: task.task_id,
-    data: { task_id: task.task_id },
-    metadata: { source: 'task-api', ...(traceId && { traceId }) },
-  };
+  return buildEnvelope(
+    taskSubmitted,
+    task.task_id,
+    { task_id: task.task_id },
+    { source: 'task-api', traceId },
+  );
 }
 
 /**
@@ -64,7 +66,7 @@ export async function submitTask(
   body: CreateTaskBody,
   traceId?: string,
 ): Promise<Task> {
-  const task = newTask(body, deps.newId(), deps.clock.now(), owner);
+  const task = newTask(body, deps.newId(), deps.clock.now().toISOString(), owner);
   await deps.store.create(task);
   try {
     await deps.queue.enqueue(taskSubmittedMessage(task, traceId));
@@ -96,7 +98,7 @@ export async function processTask(
   taskId: string,
   attempt: { isLast: boolean },
 ): Promise<ProcessOutcome> {
-  const task = await deps.store.start(taskId, deps.clock.now());
+  const task = await deps.store.start(taskId, deps.clock.now().toISOString());
   if (!task) {
     const existing = await deps.store.get(taskId);
     if (!existing) throw new TaskNotFoundError(`Task ${taskId} has no record`);
@@ -106,9 +108,9 @@ export async function processTask(
   try {
     result = await deps.work(task);
   } catch (error) {
-    if (attempt.isLast) await deps.store.fail(taskId, publicFailureOf(error), deps.clock.now());
+    if (attempt.isLast) await deps.store.fail(taskId, publicFailureOf(error), deps.clock.now().toISOString());
     throw error;
   }
-  const completed = await deps.store.complete(taskId, result, deps.clock.now());
+  const completed = await deps.store.complete(taskId, result, deps.clock.now().toISOString());
   return completed ? 'completed' : 'already-finished';
 }

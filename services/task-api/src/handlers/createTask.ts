@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTaskBodySchema, TASK_BODY_MAX_BYTES } from '@offload/messages';
 import { correlationIdOf, httpApi, json, logger } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { dynamoTaskStore } from '../adapters/dynamoTaskStore';
 import { sqsTaskQueue } from '../adapters/sqsTaskQueue';
 import { config } from '../config';
@@ -9,7 +10,7 @@ import { submitTask } from '../domain/tasks';
 const deps = {
   store: dynamoTaskStore(config.TASKS_TABLE_NAME),
   queue: sqsTaskQueue(config.TASKS_QUEUE_NAME, config.TASKS_MESSAGE_GROUP_ID),
-  clock: { now: () => new Date().toISOString() },
+  clock: systemClock,
   newId: randomUUID,
 };
 

@@ -1,5 +1,6 @@
 import { taskSubmitted } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
+import { systemClock } from '@offload/config';
 import { dynamoTaskStore } from '../adapters/dynamoTaskStore';
 import { config } from '../config';
 import { processTask } from '../domain/tasks';
@@ -8,7 +9,7 @@ import { triageWork } from '../domain/work';
 const deps = {
   store: dynamoTaskStore(config.TASKS_TABLE_NAME),
   work: triageWork(() => new Date()),
-  clock: { now: () => new Date().toISOString() },
+  clock: systemClock,
 };
 
 /** FIFO worker: tasks in submission order, each processed once however often it is delivered. */

@@ -60,9 +60,3 @@ export class MemoryTaskQueue implements TaskQueue {
     this.sent.push(message);
   }
 }
-
-/** A clock that moves one second per reading, so timestamps are distinct and predictable. */
-export function steppingClock(start = Date.parse('2026-11-24T12:00:00Z')) {
-  let tick = 0;
-  return { now: () => new Date(start + 1000 * tick++).toISOString() };
-}

@@ -2,7 +2,8 @@ import { INTERNAL_FAILURE, PublicFailureError } from '@offload/errors';
 import { NotFoundError } from '@offload/errors';
 import { taskSubmitted, type CreateTaskBody } from '@offload/messages';
 import { getTask, processTask, submitTask, TaskNotFoundError, type TaskWork } from '../../src/domain/tasks';
-import { MemoryTaskQueue, MemoryTaskStore, steppingClock } from '../support/memory';
+import { steppingClock } from '@offload/testing/clock';
+import { MemoryTaskQueue, MemoryTaskStore } from '../support/memory';
 
 const body: CreateTaskBody = { title: 'Write report', description: 'Quarterly numbers', priority: 'high' };
 const ID = '5ebe2104-3b17-46b4-8d39-710482a15918';
@@ -100,7 +101,7 @@ describe('processTask', () => {
   it('resumes a task left in processing by an interrupted attempt', async () => {
     const { store, submitDeps, work, clock } = setup();
     await submitTask(submitDeps, 'alice', body);
-    await store.start(ID, clock.now());
+    await store.start(ID, clock.now().toISOString());
     expect(await processTask({ store, work, clock }, ID, { isLast: false })).toBe('completed');
     expect((await store.get(ID))?.attempts).toBe(2);
   });
