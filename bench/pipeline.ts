@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BatchGetItemCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -48,11 +49,44 @@ const COPIED_ATTRIBUTES = [
   'MaximumMessageSize',
 ];
 
+/**
+ * CPU milliseconds (user + system, every thread) a process has used so far, from /proc; undefined
+ * where there is none. Clock ticks are 100 a second on Linux.
+ */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time per task of each process while `measure` runs: where a saturated machine's time goes. */
+async function withCpu<T>(
+  stack: Stack,
+  count: number,
+  measure: () => Promise<T>,
+): Promise<{ result: T; cpu: Record<string, number> }> {
+  const processes = { emulators: stack.pids.emulators, functions: stack.pids.functions, bench: process.pid };
+  const before = Object.entries(processes).map(([name, pid]) => [name, pid, cpuMs(pid)] as const);
+  const result = await measure();
+  const cpu: Record<string, number> = {};
+  for (const [name, pid, start] of before) {
+    const end = cpuMs(pid);
+    if (start !== undefined && end !== undefined) cpu[`cpu ms per task: ${name}`] = (end - start) / count;
+  }
+  return { result, cpu };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Stack {
   url: string;
   endpoints: { sqs: string; dynamodb: string };
+  /** Processes whose CPU time the rows break down: the emulators run in the stack's own process. */
+  pids: { emulators: number; functions: number };
   /** The stack's output (serverless-offline's warnings and errors included). */
   logFile: string;
   stop(): Promise<void>;
@@ -85,7 +119,8 @@ async function startStack(): Promise<Stack> {
     await stop();
     throw new Error(`no URL for ${SERVICE} in the ready line (its output: ${logFile})`);
   }
-  return { url, endpoints: child.ready.endpoints, logFile, stop };
+  const pids = { emulators: child.child.pid!, functions: child.ready.pids[SERVICE]! };
+  return { url, endpoints: child.ready.endpoints, pids, logFile, stop };
 }
 
 /** The sample POST body from the service's events, and task messages built as createTask builds them. */
@@ -211,15 +246,36 @@ async function pipelineRate(
   return { total: count / seconds(performance.now()), accepted: count / seconds(acceptedAt) };
 }
 
+function describeCpu(cpu: Record<string, number>): string {
+  const parts = Object.entries(cpu).map(
+    ([name, ms]) => `${name.replace('cpu ms per task: ', '')} ${ms.toFixed(1)}`,
+  );
+  return `CPU ms per task: ${parts.join(', ') || 'not available'}`;
+}
+
 /** One POST /tasks; the task id it accepted. */
-async function postTask(stack: Stack, body: string): Promise<string> {
-  const response = await fetch(`${stack.url}/tasks`, {
-    method: 'POST',
-    headers: { ...CALLER, 'content-type': 'application/json' },
-    body,
+async function postTask(stack: Stack, agent: Agent, body: string): Promise<string> {
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const request = httpRequest(
+      `${stack.url}/tasks`,
+      {
+        method: 'POST',
+        agent,
+        headers: { ...CALLER, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
   });
-  const text = await response.text();
-  if (response.status !== 202) throw new Error(`POST /tasks answered ${response.status}: ${text}`);
+  if (status !== 202) throw new Error(`POST /tasks answered ${status}: ${text}`);
   return (JSON.parse(text) as { task_id: string }).task_id;
 }
 
@@ -227,10 +283,26 @@ async function postTask(stack: Stack, body: string): Promise<string> {
 function overHttp(stack: Stack, count: number): Submit {
   const { postBody } = taskSamples();
   return async (accepted) => {
-    await mapLimit(count, POST_CONCURRENCY, async (index) =>
-      accepted(await postTask(stack, postBody(index))),
+    await withAgent((agent) =>
+      mapLimit(count, POST_CONCURRENCY, async (index) =>
+        accepted(await postTask(stack, agent, postBody(index))),
+      ),
     );
   };
+}
+
+/**
+ * node:http over kept-alive connections, one per concurrent POST, fresh for each phase (so none
+ * the server closed while idle is reused). fetch (undici) cost the bench more CPU per request,
+ * taken from the stack it measures on 2 cores.
+ */
+async function withAgent<T>(use: (agent: Agent) => Promise<T>): Promise<T> {
+  const agent = new Agent({ keepAlive: true, maxSockets: POST_CONCURRENCY });
+  try {
+    return await use(agent);
+  } finally {
+    agent.destroy();
+  }
 }
 
 /**
@@ -241,20 +313,22 @@ function overHttp(stack: Stack, count: number): Submit {
  */
 async function warmUp(stack: Stack, options: BenchOptions): Promise<void> {
   const { postBody } = taskSamples();
-  for (let concurrency = 1; concurrency <= POST_CONCURRENCY; concurrency++) {
-    await Promise.all(
-      Array.from({ length: concurrency }, async (_, index) => {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await postTask(stack, postBody(index));
-          } catch (error) {
-            if (attempt >= WARM_UP_ATTEMPTS) throw error;
-            options.log(`${GROUP}: warm-up POST failed (${(error as Error).message.slice(0, 80)}), again`);
+  await withAgent(async (agent) => {
+    for (let concurrency = 1; concurrency <= POST_CONCURRENCY; concurrency++) {
+      await Promise.all(
+        Array.from({ length: concurrency }, async (_, index) => {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await postTask(stack, agent, postBody(index));
+            } catch (error) {
+              if (attempt >= WARM_UP_ATTEMPTS) throw error;
+              options.log(`${GROUP}: warm-up POST failed (${(error as Error).message.slice(0, 80)}), again`);
+            }
           }
-        }
-      }),
-    );
-  }
+        }),
+      );
+    }
+  });
 }
 
 /**
@@ -362,7 +436,11 @@ async function rawRate(sqs: SQSClient, sourceUrl: string, groupId: string, count
 /**
  * End-to-end task pipeline on the local stack (POST /tasks -> DynamoDB -> FIFO queue ->
  * processTasks -> completed) against the emulator's raw send+receive+delete rate for as many
- * messages, in the same emulator instance. The raw loop runs before and after the pipeline.
+ * messages, in the same emulator instance. The raw loop runs before and after the pipeline. Two
+ * more rows split the pipeline: its ingest (POSTs answered 202, from the same run) and its queue
+ * path alone (queued task records written first, then only their messages sent). Each row's JSON
+ * details hold the CPU time per task of the emulators, the functions and the bench itself: on a
+ * busy machine CPU, not waiting, sets every rate here.
  */
 export async function run(options: BenchOptions): Promise<Row[]> {
   const count = options.quick ? 200 : 2000;
@@ -408,12 +486,20 @@ export async function run(options: BenchOptions): Promise<Row[]> {
     await pipelineRate(stack, dynamo, table, 20, options, diagnose, overHttp(stack, 20));
 
     options.log(`${GROUP}: raw queue loop, ${count} messages`);
-    const rawBefore = await rawRate(sqs, queueUrl, groupId, count);
+    const rawCpu = await withCpu(stack, count, () => rawRate(sqs, queueUrl, groupId, count));
+    const rawBefore = rawCpu.result;
+    options.log(`${GROUP}: raw loop ${describeCpu(rawCpu.cpu).replace('task', 'message')}`);
     options.log(`${GROUP}: pipeline, ${count} tasks over HTTP (${POST_CONCURRENCY} at a time)`);
-    const http = await pipelineRate(stack, dynamo, table, count, options, diagnose, overHttp(stack, count));
+    const http = await withCpu(stack, count, () =>
+      pipelineRate(stack, dynamo, table, count, options, diagnose, overHttp(stack, count)),
+    );
+    options.log(`${GROUP}: ${describeCpu(http.cpu)}`);
     options.log(`${GROUP}: queue path, ${count} queued tasks sent to the queue`);
     const queued = await straightToQueue(sqs, dynamo, table, queueUrl, groupId, count);
-    const drain = await pipelineRate(stack, dynamo, table, count, options, diagnose, queued);
+    const drain = await withCpu(stack, count, () =>
+      pipelineRate(stack, dynamo, table, count, options, diagnose, queued),
+    );
+    options.log(`${GROUP}: ${describeCpu(drain.cpu)}`);
     options.log(`${GROUP}: raw queue loop again`);
     const rawAfter = await rawRate(sqs, queueUrl, groupId, count);
 
@@ -424,7 +510,7 @@ export async function run(options: BenchOptions): Promise<Row[]> {
       baselineUnit: 'msgs/s',
       baselineSamples: [rawBefore, rawAfter],
     };
-    const row = (name: string, value: number): Row => ({
+    const row = (name: string, value: number, details: Record<string, number>): Row => ({
       group: GROUP,
       name,
       value,
@@ -432,12 +518,13 @@ export async function run(options: BenchOptions): Promise<Row[]> {
       ...baseline,
       ratio: value / raw,
       samples: [value],
+      details,
     });
     succeeded = true;
     return [
-      row(`POST /tasks -> completed, ${count} tasks`, http.total),
-      row(`  of which POST /tasks -> 202 (ingest)`, http.accepted),
-      row(`queued tasks sent to the queue -> completed (drain)`, drain.total),
+      row(`POST /tasks -> completed, ${count} tasks`, http.result.total, http.cpu),
+      row(`  of which POST /tasks -> 202 (ingest)`, http.result.accepted, http.cpu),
+      row(`queued tasks sent to the queue -> completed (drain)`, drain.result.total, drain.cpu),
     ];
   } finally {
     process.off('SIGINT', interrupted);
