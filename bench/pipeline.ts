@@ -22,7 +22,7 @@ import { isListening } from '../tools/local-stack/offline';
 import { ROOT } from '../tools/local-stack/services';
 import { newTask, taskSubmittedMessage } from '../services/task-api/src/domain/tasks';
 import { param, readService } from './serverless';
-import { median, type BenchOptions, type Row } from './types';
+import { median, rowFromSamples, type BenchOptions, type Row } from './types';
 
 const GROUP = 'pipeline';
 // The stage `npm start` runs: its API keys resolve locally (a stage without them serves no route),
@@ -245,6 +245,8 @@ async function pipelineRate(
   const seconds = (end: number) => (end - started) / 1000;
   return { total: count / seconds(performance.now()), accepted: count / seconds(acceptedAt) };
 }
+
+const totalCpu = (cpu: Record<string, number>) => Object.values(cpu).reduce((sum, ms) => sum + ms, 0);
 
 function describeCpu(cpu: Record<string, number>): string {
   const parts = Object.entries(cpu).map(
@@ -486,9 +488,9 @@ export async function run(options: BenchOptions): Promise<Row[]> {
     await pipelineRate(stack, dynamo, table, 20, options, diagnose, overHttp(stack, 20));
 
     options.log(`${GROUP}: raw queue loop, ${count} messages`);
-    const rawCpu = await withCpu(stack, count, () => rawRate(sqs, queueUrl, groupId, count));
-    const rawBefore = rawCpu.result;
-    options.log(`${GROUP}: raw loop ${describeCpu(rawCpu.cpu).replace('task', 'message')}`);
+    const rawLoop = () => withCpu(stack, count, () => rawRate(sqs, queueUrl, groupId, count));
+    const before = await rawLoop();
+    options.log(`${GROUP}: raw loop ${describeCpu(before.cpu).replace('task', 'message')}`);
     options.log(`${GROUP}: pipeline, ${count} tasks over HTTP (${POST_CONCURRENCY} at a time)`);
     const http = await withCpu(stack, count, () =>
       pipelineRate(stack, dynamo, table, count, options, diagnose, overHttp(stack, count)),
@@ -501,7 +503,8 @@ export async function run(options: BenchOptions): Promise<Row[]> {
     );
     options.log(`${GROUP}: ${describeCpu(drain.cpu)}`);
     options.log(`${GROUP}: raw queue loop again`);
-    const rawAfter = await rawRate(sqs, queueUrl, groupId, count);
+    const after = await rawLoop();
+    const [rawBefore, rawAfter] = [before.result, after.result];
 
     const raw = median([rawBefore, rawAfter]);
     const baseline = {
@@ -525,6 +528,21 @@ export async function run(options: BenchOptions): Promise<Row[]> {
       row(`POST /tasks -> completed, ${count} tasks`, http.result.total, http.cpu),
       row(`  of which POST /tasks -> 202 (ingest)`, http.result.accepted, http.cpu),
       row(`queued tasks sent to the queue -> completed (drain)`, drain.result.total, drain.cpu),
+      // CPU, not waiting, bounds every rate above on a busy machine; CPU per item moved far less
+      // with the machine's load than the rates did (which swung several-fold between runs).
+      {
+        ...rowFromSamples(
+          {
+            group: GROUP,
+            name: `  CPU per task, POST /tasks -> completed`,
+            unit: 'ms',
+            baseline: 'raw loop, CPU per message (the same processes)',
+          },
+          [totalCpu(http.cpu)],
+          [totalCpu(before.cpu), totalCpu(after.cpu)],
+        ),
+        details: http.cpu,
+      },
     ];
   } finally {
     process.off('SIGINT', interrupted);
