@@ -99,9 +99,12 @@ async function startStack(): Promise<Stack> {
   const log = createWriteStream(logFile);
   const args = ['--stage', STAGE, '--service', SERVICE, '--http-port', String(HTTP_PORT)];
   const ports = ['--sqs-port', '0', '--dynamodb-port', '0', '--openai-port', '0'];
+  // A cold load that overruns createTask's 10 s on a loaded machine would leave serverless-offline
+  // a dead instance that times out every request it gets; no run here relies on a timeout.
+  const flags = ['--no-timeout'];
   let child: StackChild;
   try {
-    child = await spawnLocalStack([...args, ...ports], log);
+    child = await spawnLocalStack([...args, ...ports, ...flags], log);
   } catch (error) {
     log.end();
     throw new Error(`${(error as Error).message} (its output: ${logFile})`, { cause: error });
@@ -310,8 +313,8 @@ async function withAgent<T>(use: (agent: Agent) => Promise<T>): Promise<T> {
 /**
  * Starts every function instance the measured run uses before it starts: serverless-offline runs
  * one worker thread per concurrent request, each loading its handler on its first one. Concurrency
- * grows one at a time, so at most one instance loads while the others serve; a load that overruns
- * the function's timeout on a busy machine is retried (serverless-offline ends that instance).
+ * grows one at a time, so at most one instance loads while the others serve; a warm-up POST that
+ * fails is sent again (nothing is measured yet).
  */
 async function warmUp(stack: Stack, options: BenchOptions): Promise<void> {
   const { postBody } = taskSamples();
