@@ -109,6 +109,7 @@ export function startOffline(
     /** Comma-separated origins the stage's CORS allows (localCorsOrigins). */
     corsOrigins: string;
     quiet?: boolean;
+    noTimeout?: boolean;
   },
 ): OfflineService {
   const child = spawn(
@@ -127,6 +128,7 @@ export function startOffline(
       String(options.ports.lambda),
       '--websocketPort',
       String(options.ports.websocket),
+      ...(options.noTimeout ? ['--noTimeout'] : []),
     ],
     {
       cwd: service.dir,

@@ -23,6 +23,8 @@ export interface LocalStackOptions {
   region?: string;
   /** Hide serverless-offline's request log lines (tests); errors and the functions' JSON logs still show. */
   quiet?: boolean;
+  /** No function timeouts (serverless-offline --noTimeout); see start.ts --no-timeout. */
+  noTimeout?: boolean;
   log?: (line: string) => void;
   /** Aborting stops whatever has started and rejects (Ctrl-C while starting). */
   signal?: AbortSignal;
@@ -130,6 +132,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         provisioned: localArnEnvironment(summary),
         corsOrigins: localCorsOrigins(httpBase),
         quiet: options.quiet,
+        noTimeout: options.noTimeout,
       });
       offline.push(started);
       void started.exited.then((exit) => !stopping && reportFailure(exit));

@@ -13,6 +13,9 @@ const { values } = parseArgs({
     'http-port': { type: 'string', default: process.env.HTTP_PORT ?? '3000' },
     'openai-port': { type: 'string', default: process.env.OPENAI_STUB_PORT ?? '4010' },
     machine: { type: 'boolean', default: false },
+    // For load runs on a busy machine: serverless-offline ends a function instance whose run
+    // overruns its timeout but keeps it in its pool, so every later request it serves times out.
+    'no-timeout': { type: 'boolean', default: false },
   },
 });
 
@@ -75,6 +78,7 @@ async function main() {
       openai: Number(values['openai-port']),
     },
     quiet: values.machine,
+    noTimeout: values['no-timeout'],
     log: (line) => console.log(line),
     signal: starting.signal,
   });
