@@ -2,7 +2,7 @@
 /* global require, module, __dirname */
 
 /**
- * The body of the stage's CloudWatch dashboard (`offload-<stage>`, a task-api resource), built when
+ * The body of the stage's CloudWatch dashboard (`offload-<stage>`, a resource of the alarms service), built when
  * a service is packaged: `DashboardBody: ${file(../../serverless/dashboard.cjs)}`. It reads every
  * services/<name>/serverless.yml, whose resource names are deterministic, so the dashboard needs
  * nothing from the other stacks and can be deployed before them. Per service: queue depth, oldest
@@ -156,7 +156,9 @@ module.exports = async ({ resolveVariable }) => {
     .sort()
     .map((name) => path.join(SERVICES_DIR, name))
     .filter((dir) => existsSync(path.join(dir, 'serverless.yml')))
-    .map((dir) => readService(dir, stage));
+    .map((dir) => readService(dir, stage))
+    // The alarm stack (this dashboard's own) has nothing to show.
+    .filter((service) => service.functions.length > 0 || service.queues.length > 0);
   const body = { start: '-PT6H', widgets: layout(services.flatMap(serviceWidgets)) };
   // Fn::Sub fills in ${AWS::Region}; the body has no other ${…}.
   return { 'Fn::Sub': JSON.stringify(body) };
