@@ -15,7 +15,7 @@ import { readPackagedTemplate, type PackagedService } from './templates';
 
 // Reads what `npm run package` wrote; never packages itself (npm test packages first).
 const services = discoverServices();
-const FOUNDATION = 'task-api';
+const FOUNDATION = 'alarms';
 /** Stages that get deployed: names must fit for the longest of them, whichever stage was packaged. */
 const DEPLOYED_STAGES = ['dev', 'prod'];
 
@@ -67,6 +67,15 @@ describe(`the stage dashboard (a ${FOUNDATION} resource)`, () => {
     const templates = services.map((service) => load(service.name).template);
     expect(dashboardCoverage(load(FOUNDATION).template, templates)).toEqual([]);
   });
+});
+
+describe('the serverless.yml files', () => {
+  it.each(services.map((service) => [service.name, service.dir] as const))(
+    '%s writes no CloudWatch alarm by hand (custom.queues and custom.alarms declare them)',
+    (_name, dir) => {
+      expect(readFileSync(path.join(dir, 'serverless.yml'), 'utf8')).not.toContain('AWS::CloudWatch::Alarm');
+    },
+  );
 });
 
 describe('serverless-compose.yml', () => {
