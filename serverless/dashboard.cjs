@@ -52,10 +52,17 @@ function readService(dir, stage) {
   };
   const names = Object.entries((config.custom && config.custom.names) || {});
   const named = (pattern) => names.filter(([key]) => pattern.test(key)).map(([, value]) => resolve(value));
+  // Queue consumers get their sqs events from the declarations (plugins/declared-resources.cjs).
+  const consumers = Object.values((config.custom && config.custom.queues) || {})
+    .flatMap((queue) => [].concat(queue.consumer || []))
+    .map((consumer) => (typeof consumer === 'string' ? consumer : consumer.function));
   const functions = Object.entries(config.functions || {}).map(([key, fn]) => ({
     key,
     name: fn.name ? resolve(fn.name) : `${service}-${stage}-${key}`,
-    triggers: (fn.events || []).map((event) => Object.keys(event)[0]),
+    triggers: [
+      ...(fn.events || []).map((event) => Object.keys(event)[0]),
+      ...(consumers.includes(key) ? ['sqs'] : []),
+    ],
   }));
   return { service, queues: named(/^queue$|Queue$/), dlqs: named(/^dlq$|Dlq$/), functions };
 }

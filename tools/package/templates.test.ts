@@ -63,6 +63,25 @@ describe(`the stage dashboard (a ${FOUNDATION} resource)`, () => {
     expect(body.widgets.length).toBeGreaterThan(0);
   });
 
+  it('shows the record metrics of every queue consumer', () => {
+    const dashboard = Object.values(load(FOUNDATION).template.Resources).find(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    const body = render(dashboard?.Properties?.DashboardBody);
+    const consumers = services.flatMap((service) => {
+      const { Resources } = load(service.name).template;
+      return Object.values(Resources)
+        .filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping')
+        .map((mapping) => {
+          const fnId = (mapping.Properties?.FunctionName as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+          return String(Resources[fnId]?.Properties?.FunctionName);
+        });
+    });
+    expect(consumers.length).toBeGreaterThanOrEqual(8);
+    for (const name of consumers)
+      expect(body).toMatch(new RegExp(`"RecordsProcessed","service","[^"]+","function_name","${name}"`));
+  });
+
   it('shows every queue, DLQ and function of every service', () => {
     const templates = services.map((service) => load(service.name).template);
     expect(dashboardCoverage(load(FOUNDATION).template, templates)).toEqual([]);
