@@ -28,6 +28,8 @@
  */
 
 const SEND = ['sqs:GetQueueUrl', 'sqs:SendMessage'];
+/** Records per invocation of every consumer unless its declaration says otherwise (deployed and local alike). */
+const BATCH_SIZE = 10;
 const DAY = 86400;
 const ALARM_ACTIONS = { 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] };
 
@@ -242,7 +244,7 @@ function generate({ service, stage, custom = {}, localStages = [], lambdaId = la
     for (const consumer of asList(queue.consumer)) {
       const {
         function: name,
-        batchSize = 10,
+        batchSize = BATCH_SIZE,
         batchWindow,
       } = typeof consumer === 'string' ? { function: consumer } : consumer;
       fn(name).events.push({
