@@ -330,7 +330,13 @@ class DeclaredResources {
       localStages: (custom.http && custom.http.neverDeployedStages) || [],
       lambdaId: (name) => provider.naming.getLambdaLogicalId(name),
     });
-    const resources = (service.resources ??= {});
+    if (!service.resources) {
+      // A service with no resources section of its own: `serverless print` (the local stack's
+      // provisioning) shows the configuration input, so the generated section goes there too.
+      service.resources = {};
+      if (sls.configurationInput) sls.configurationInput.resources = service.resources;
+    }
+    const resources = service.resources;
     for (const section of ['Resources', 'Parameters', 'Conditions']) {
       const entries = generated[section.toLowerCase()];
       for (const id of Object.keys(entries)) {

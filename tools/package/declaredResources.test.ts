@@ -17,6 +17,7 @@ interface Generated {
   >;
 }
 interface Plugin {
+  new (serverless: unknown): { hooks: { initialize: () => void } };
   generate(input: {
     service: string;
     stage: string;
@@ -25,9 +26,10 @@ interface Plugin {
   }): Generated;
 }
 
-const { generate } = createRequire(__filename)(
+const DeclaredResources = createRequire(__filename)(
   path.join(ROOT, 'serverless/plugins/declared-resources.cjs'),
 ) as Plugin;
+const { generate } = DeclaredResources;
 
 const service = 'offload-demo';
 const names = {
@@ -456,5 +458,45 @@ describe('declared SSM parameters', () => {
   it('leaves the variable empty on never-deployed stages, where the runner passes the secret', () => {
     const { functions } = generate({ service, stage: 'test', custom, localStages: ['local', 'test'] });
     expect(functions.worker?.environment).toEqual({ OPENAI_API_KEY_PARAM: '' });
+  });
+});
+
+describe('the plugin, at initialize', () => {
+  it('puts the generated resources where `serverless print` reads them, and the events on the functions', () => {
+    const functions: Record<string, { handler: string; events?: unknown[]; environment?: unknown }> = {
+      processWork: { handler: 'src/handlers/processWork.handler' },
+    };
+    const custom = {
+      names,
+      tables: { Items: { key: 'pk' } },
+      queues: {
+        Work: { fifo: true, visibility: 30, maxReceiveCount: 3, consumer: 'processWork', dlqAlarm: 'x' },
+      },
+    };
+    // A service with no resources section of its own.
+    const configurationInput: Record<string, unknown> = { service, custom, functions };
+    const serverless = {
+      configurationInput,
+      service: { service, custom, functions },
+      classes: { Error },
+      getProvider: () => ({
+        getStage: () => 'test',
+        naming: {
+          getLambdaLogicalId: (name: string) => `${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`,
+        },
+      }),
+    };
+    new DeclaredResources(serverless).hooks.initialize();
+    const printed = configurationInput.resources as { Resources: Record<string, Resource> };
+    expect(Object.keys(printed.Resources).sort()).toEqual([
+      'ItemsTable',
+      'WorkDlq',
+      'WorkDlqDepthAlarm',
+      'WorkQueue',
+    ]);
+    expect(functions.processWork?.events).toEqual([
+      { sqs: expect.objectContaining({ arn: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] } }) },
+    ]);
+    expect(functions.processWork?.environment).toEqual({ MAX_RECEIVE_COUNT: '3' });
   });
 });
