@@ -2,14 +2,15 @@
 /* global module, require */
 
 /**
- * `provider.httpApi.cors` of every service: the stage's allowed origins (the `corsOrigins` param,
+ * `provider.httpApi.cors` of every service: the stage's allowed origins (serverless/stage.cjs,
  * comma-separated) with the shared Middy stack's own policy, so the template and the functions
  * cannot drift apart. Never a wildcard: keys travel in headers and no credentials are allowed.
  */
 const policy = require('../libs/middleware/src/cors.json');
+const stageSettings = require('./stage.cjs');
 
 module.exports = async ({ resolveVariable }) => {
-  const origins = String((await resolveVariable('param:corsOrigins')) || '')
+  const origins = String((await stageSettings({ resolveVariable })).corsOrigins || '')
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);

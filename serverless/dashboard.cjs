@@ -2,7 +2,7 @@
 /* global require, module, __dirname */
 
 /**
- * The body of the stage's CloudWatch dashboard (`offload-<stage>`, a task-api resource), built when
+ * The body of the stage's CloudWatch dashboard (`offload-<stage>`, a resource of the alarms service), built when
  * a service is packaged: `DashboardBody: ${file(../../serverless/dashboard.cjs)}`. It reads every
  * services/<name>/serverless.yml, whose resource names are deterministic, so the dashboard needs
  * nothing from the other stacks and can be deployed before them. Per service: queue depth, oldest
@@ -52,10 +52,17 @@ function readService(dir, stage) {
   };
   const names = Object.entries((config.custom && config.custom.names) || {});
   const named = (pattern) => names.filter(([key]) => pattern.test(key)).map(([, value]) => resolve(value));
+  // Queue consumers get their sqs events from the declarations (plugins/declared-resources.cjs).
+  const consumers = Object.values((config.custom && config.custom.queues) || {})
+    .flatMap((queue) => [].concat(queue.consumer || []))
+    .map((consumer) => (typeof consumer === 'string' ? consumer : consumer.function));
   const functions = Object.entries(config.functions || {}).map(([key, fn]) => ({
     key,
     name: fn.name ? resolve(fn.name) : `${service}-${stage}-${key}`,
-    triggers: (fn.events || []).map((event) => Object.keys(event)[0]),
+    triggers: [
+      ...(fn.events || []).map((event) => Object.keys(event)[0]),
+      ...(consumers.includes(key) ? ['sqs'] : []),
+    ],
   }));
   return { service, queues: named(/^queue$|Queue$/), dlqs: named(/^dlq$|Dlq$/), functions };
 }
@@ -156,7 +163,9 @@ module.exports = async ({ resolveVariable }) => {
     .sort()
     .map((name) => path.join(SERVICES_DIR, name))
     .filter((dir) => existsSync(path.join(dir, 'serverless.yml')))
-    .map((dir) => readService(dir, stage));
+    .map((dir) => readService(dir, stage))
+    // The alarm stack (this dashboard's own) has nothing to show.
+    .filter((service) => service.functions.length > 0 || service.queues.length > 0);
   const body = { start: '-PT6H', widgets: layout(services.flatMap(serviceWidgets)) };
   // Fn::Sub fills in ${AWS::Region}; the body has no other ${…}.
   return { 'Fn::Sub': JSON.stringify(body) };

@@ -1,5 +1,5 @@
 'use strict';
-/* global module */
+/* global module, require */
 
 /**
  * The HTTP side of every service, from `custom.http` (serverless/base.yml):
@@ -13,6 +13,8 @@
  * - `serverless deploy` refuses the never-deployed stages, whose templates hold the published
  *   development key hashes.
  */
+const { ssmReadStatements } = require('./declared-resources.cjs');
+
 class HttpApiGuard {
   constructor(serverless, _options, { log } = {}) {
     this.serverless = serverless;
@@ -69,10 +71,6 @@ class HttpApiGuard {
     const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
     const naming = this.serverless.getProvider('aws').naming;
     if (apiKeysParam) {
-      const path = apiKeysParam.startsWith('/') ? apiKeysParam : `/${apiKeysParam}`;
-      const parameterArn = {
-        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${path}`,
-      };
       for (const [name] of this.httpFunctions()) {
         const fn = resources[naming.getLambdaLogicalId(name)];
         const roleId =
@@ -81,20 +79,7 @@ class HttpApiGuard {
         const policy = role && role.Type === 'AWS::IAM::Role' && (role.Properties.Policies || [])[0];
         if (!policy)
           throw new this.serverless.classes.Error(`${name}: no role of its own to grant the key parameter`);
-        policy.PolicyDocument.Statement.push(
-          { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: parameterArn },
-          {
-            Effect: 'Allow',
-            Action: ['kms:Decrypt'],
-            Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' },
-            Condition: {
-              StringEquals: {
-                'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' },
-                'kms:EncryptionContext:PARAMETER_ARN': parameterArn,
-              },
-            },
-          },
-        );
+        policy.PolicyDocument.Statement.push(...ssmReadStatements(apiKeysParam));
       }
     }
     // The HTTP API's stage and a WebSocket API's stage alike: a flood of messages costs invocations too.

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { localArnEnvironment, provision } from './provision';
-import { discoverServices, printService } from './services';
+import { discoverRunnableServices, printService } from './services';
 
 // Provisions every service's resources (or --service ones) on an existing endpoint, e.g. LocalStack:
 //   npm run provision -- --endpoint http://localhost:4566 --stage local
@@ -17,7 +17,7 @@ const { values } = parseArgs({
 
 async function main() {
   const services = await Promise.all(
-    discoverServices(values.service).map((service) => printService(service, values.stage!)),
+    discoverRunnableServices(values.service).map((service) => printService(service, values.stage!)),
   );
   const endpoint = values.endpoint!;
   const summary = await provision({

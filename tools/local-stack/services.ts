@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -25,6 +25,16 @@ export function discoverServices(only?: string[]): ServiceDir[] {
   return names
     .map((name, index) => ({ name, dir: path.join(servicesDir, name), index }))
     .filter((service) => !only || only.includes(service.name));
+}
+
+/**
+ * The services that run something locally: those with functions. The alarm stack (topic and
+ * dashboard only) is packaged and deployed, but nothing locally consumes alarms.
+ */
+export function discoverRunnableServices(only?: string[]): ServiceDir[] {
+  return discoverServices(only).filter((service) =>
+    /^functions:/m.test(readFileSync(path.join(service.dir, 'serverless.yml'), 'utf8')),
+  );
 }
 
 function rank(name: string): number {

@@ -11,7 +11,7 @@ import {
 } from './offline';
 import { startJobsPage, type JobsPageServer } from './jobsPage';
 import { localArnEnvironment, provision, type Endpoints, type ProvisionSummary } from './provision';
-import { discoverServices, printService } from './services';
+import { discoverRunnableServices, printService } from './services';
 
 export interface LocalStackOptions {
   stage: string;
@@ -59,7 +59,7 @@ export const jobsPagePort = (httpBase: number) => httpBase + 90;
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
   const region = options.region ?? 'us-east-1';
-  const services = discoverServices(options.services);
+  const services = discoverRunnableServices(options.services);
   if (services.length === 0) throw new Error('No services with a serverless.yml were found');
 
   let emulators: Emulators | undefined;

@@ -15,7 +15,7 @@ import { readPackagedTemplate, type PackagedService } from './templates';
 
 // Reads what `npm run package` wrote; never packages itself (npm test packages first).
 const services = discoverServices();
-const FOUNDATION = 'task-api';
+const FOUNDATION = 'alarms';
 /** Stages that get deployed: names must fit for the longest of them, whichever stage was packaged. */
 const DEPLOYED_STAGES = ['dev', 'prod'];
 
@@ -63,10 +63,38 @@ describe(`the stage dashboard (a ${FOUNDATION} resource)`, () => {
     expect(body.widgets.length).toBeGreaterThan(0);
   });
 
+  it('shows the record metrics of every queue consumer', () => {
+    const dashboard = Object.values(load(FOUNDATION).template.Resources).find(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    const body = render(dashboard?.Properties?.DashboardBody);
+    const consumers = services.flatMap((service) => {
+      const { Resources } = load(service.name).template;
+      return Object.values(Resources)
+        .filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping')
+        .map((mapping) => {
+          const fnId = (mapping.Properties?.FunctionName as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+          return String(Resources[fnId]?.Properties?.FunctionName);
+        });
+    });
+    expect(consumers.length).toBeGreaterThanOrEqual(8);
+    for (const name of consumers)
+      expect(body).toMatch(new RegExp(`"RecordsProcessed","service","[^"]+","function_name","${name}"`));
+  });
+
   it('shows every queue, DLQ and function of every service', () => {
     const templates = services.map((service) => load(service.name).template);
     expect(dashboardCoverage(load(FOUNDATION).template, templates)).toEqual([]);
   });
+});
+
+describe('the serverless.yml files', () => {
+  it.each(services.map((service) => [service.name, service.dir] as const))(
+    '%s writes no CloudWatch alarm by hand (custom.queues and custom.alarms declare them)',
+    (_name, dir) => {
+      expect(readFileSync(path.join(dir, 'serverless.yml'), 'utf8')).not.toContain('AWS::CloudWatch::Alarm');
+    },
+  );
 });
 
 describe('serverless-compose.yml', () => {
