@@ -12,6 +12,8 @@ export interface RecordContext {
   messageId: string;
   /** 1 on first delivery; from the record's ApproximateReceiveCount. */
   receiveCount: number;
+  /** True when this delivery is the queue's last before redrive (receiveCount >= maxReceiveCount). */
+  isLastAttempt: boolean;
   groupId?: string;
   /** Logs with this message's id (and its traceId as `correlation_id`) on every line. */
   log: RecordLog;
@@ -139,6 +141,7 @@ function recordProcessor<Schema extends z.ZodType>(options: SqsWorkerOptions<Sch
     const context: RecordContext = {
       messageId: record.messageId,
       receiveCount: receiveCountOf(record),
+      isLastAttempt: receiveCountOf(record) >= options.maxReceiveCount,
       groupId: record.attributes.MessageGroupId,
       log,
       remainingTimeMs: () =>

@@ -24,9 +24,9 @@ export const handler = sqsWorker({
   schema: episodeProcessingV1,
   dlqName: config.DLQ_NAME,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  recordHandler: async (message, { receiveCount, log, remainingTimeMs }) => {
+  recordHandler: async (message, { receiveCount, isLastAttempt, log, remainingTimeMs }) => {
     const outcome = await processEpisode(deps, message, {
-      isLast: receiveCount >= config.MAX_RECEIVE_COUNT,
+      isLastAttempt,
       budgetMs: workBudgetMs(remainingTimeMs()),
     });
     log.info('Episode processing handled', {

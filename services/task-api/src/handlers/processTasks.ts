@@ -17,10 +17,9 @@ export const handler = sqsWorker({
   fifo: true,
   dlqName: config.TASKS_DLQ_NAME,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  recordHandler: async (message, { receiveCount, log }) => {
-    const outcome = await processTask(deps, message.data.task_id, {
-      isLast: receiveCount >= config.MAX_RECEIVE_COUNT,
-    });
+  recordHandler: async (message, context) => {
+    const { receiveCount, log } = context;
+    const outcome = await processTask(deps, message.data.task_id, context);
     log.info('Task processed', { task_id: message.data.task_id, outcome, receive_count: receiveCount });
   },
 });
