@@ -8,7 +8,7 @@ export {
 } from './callers';
 export { CORS_POLICY, httpApi, type HttpEvent, type HttpHandler, type HttpOptions } from './http';
 export { bodyLimit, rejectBody, requireBody, validateBody } from './httpBody';
-export { httpErrorMapper, HttpError, statusOf, WWW_AUTHENTICATE } from './httpErrors';
+export { httpErrorMapper, statusOf, WWW_AUTHENTICATE } from './httpErrors';
 export { appendCorrelationId, correlationIdOf, logger, traceIdOf } from './logger';
 export { flushMetrics, metrics, MetricUnit, recordCounts } from './metrics';
 export { uuidPathParameter } from './pathParameters';
