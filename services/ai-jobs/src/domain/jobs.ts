@@ -384,9 +384,9 @@ type ProcessDeps = { store: JobStore; llm: Llm; results: ResultSender; clock: Cl
 
 /**
  * Runs a requested job once (processOnce) and sends its result to the response queue. A job that
- * already finished is not run again; one not written yet is retried. A failure (an LLM error, or running past `budgetMs`) is retried by the queue;
- * on the last attempt a `failed` result is sent first, so the job ends failed with its public
- * error while the message goes on to the DLQ.
+ * already finished is not run again; one not written yet is retried. A failure (an LLM error, or
+ * running past `budgetMs`) is retried by the queue; on the last attempt a `failed` result is sent
+ * first, so the job ends failed with its public error while the message goes on to the DLQ.
  *
  * A result that cannot be delivered never leaves the job `processing`: one too large for the
  * response queue or the job record, or one the queue rejects, is replaced by a small `failed`
@@ -407,10 +407,7 @@ export function processJob(
       exists: async () => (await deps.store.get(jobId)) !== undefined,
       alreadyDone: { outcome: 'already-finished' },
       work: (started) => runStarted(deps, message, started, attempt.budgetMs),
-      fail: (started, error) =>
-        deps.results.send(
-          resultMessage(message, started, { job_id: jobId, status: 'failed', error, finished_at: now() }),
-        ),
+      fail: (started, failure) => deps.results.send(failedResult(message, started, failure, now())),
     },
     attempt,
   );
@@ -429,6 +426,16 @@ function resultMessage(message: JobRequested, started: Job, data: JobOutcome): J
       ...(message.metadata.traceId && { traceId: message.metadata.traceId }),
     },
   };
+}
+
+/** The result that ends a job failed with its public failure. */
+function failedResult(message: JobRequested, started: Job, failure: PublicFailure, finishedAt: string) {
+  return resultMessage(message, started, {
+    job_id: message.data.job_id,
+    status: 'failed',
+    error: failure,
+    finished_at: finishedAt,
+  });
 }
 
 /** A claimed job: run it (or end it cancelled) and send its result on, replaced if undeliverable. */
@@ -455,13 +462,7 @@ async function runStarted(
   // Cancelled while queued for a retry: end it without another LLM call.
   if (started.cancel_requested) return cancel();
   const finishedAt = () => deps.clock.now().toISOString();
-  const failed = (error: PublicFailureError) =>
-    resultMessage(message, started, {
-      job_id: jobId,
-      status: 'failed',
-      error: error.failure,
-      finished_at: finishedAt(),
-    });
+  const failed = (error: PublicFailureError) => failedResult(message, started, error.failure, finishedAt());
 
   let result: unknown;
   try {
