@@ -17,9 +17,8 @@ export const handler = sqsWorker({
   fifo: true,
   dlqName: config.TASKS_DLQ_NAME,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  recordHandler: async (message, context) => {
-    const { receiveCount, log } = context;
-    const outcome = await processTask(deps, message.data.task_id, context);
+  recordHandler: async (message, { receiveCount, isLastAttempt, log }) => {
+    const outcome = await processTask(deps, message.data.task_id, { isLastAttempt });
     log.info('Task processed', { task_id: message.data.task_id, outcome, receive_count: receiveCount });
   },
 });
