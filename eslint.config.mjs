@@ -28,6 +28,28 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // Domain code is plain TypeScript: no Lambda event types, AWS clients or Middy stacks, and
+    // no HTTP types (it throws domain errors from @offload/errors; the HTTP edge maps them).
+    files: ['services/*/src/domain/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@offload/middleware', '@offload/middleware/*', '@offload/aws', '@offload/aws/*'],
+              message: 'Domain code takes its adapters as deps and throws domain errors.',
+            },
+            {
+              group: ['aws-lambda', '@aws-sdk/*', '@middy/*'],
+              message: 'Domain code knows no AWS or HTTP types.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Variable sources and plugins the Serverless CLI loads with require(): CommonJS by necessity.
     files: ['serverless/**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -1,10 +1,11 @@
 import {
   describeError,
-  HttpError,
   INTERNAL_FAILURE,
   NotFoundError,
   OffloadError,
   PublicFailureError,
+  RequestError,
+  ConflictError,
   publicFailureOf,
   ValidationError,
 } from './index';
@@ -18,11 +19,17 @@ describe('error hierarchy', () => {
     expect(new NotFoundError().name).toBe('NotFoundError');
   });
 
-  it('exposes 4xx details and hides 5xx', () => {
+  it('gives request errors a public code and details but no transport status', () => {
     const invalid = new ValidationError([{ field: 'title', message: 'is required' }]);
-    expect(invalid.status).toBe(400);
-    expect(invalid.expose).toBe(true);
-    expect(new HttpError(503, 'unavailable', 'db down').expose).toBe(false);
+    expect(invalid).toBeInstanceOf(RequestError);
+    expect(invalid).toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'title', message: 'is required' }],
+    });
+    expect('status' in invalid).toBe(false);
+    const cause = new Error('stored schedule unreadable');
+    const conflict = new ConflictError('podcast_unreadable', 'Cannot read it', { cause });
+    expect(conflict).toMatchObject({ name: 'ConflictError', code: 'podcast_unreadable', cause });
   });
 
   it('describes a cause chain on one line', () => {

@@ -1,6 +1,7 @@
 /**
  * The one error hierarchy every service throws from. Names end in `Error` and `cause` is kept so
- * logs show the whole chain; HTTP errors carry their status so one middleware can map them.
+ * logs show the whole chain. Request errors carry a public code, never an HTTP status: the HTTP
+ * middleware maps each class to its status at the edge.
  */
 export class OffloadError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -17,69 +18,95 @@ export interface FieldProblem {
   message: string;
 }
 
-export class HttpError extends OffloadError {
+/**
+ * A request the domain refuses, for a reason the caller can fix or act on: `code` and `message` are
+ * written for them and returned as they are. No transport status here: the HTTP edge maps each
+ * class to one (libs/middleware httpErrors), so domain code knows no HTTP.
+ */
+export class RequestError extends OffloadError {
   constructor(
-    readonly status: number,
     readonly code: string,
     message: string,
-    readonly details?: readonly FieldProblem[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; details?: readonly FieldProblem[] },
   ) {
     super(message, options);
+    this.details = options?.details;
   }
 
-  /** 4xx errors are the caller's to fix, so their text is safe to return; 5xx text never is. */
-  get expose(): boolean {
-    return this.status < 500;
-  }
+  readonly details?: readonly FieldProblem[];
 }
 
-export class ValidationError extends HttpError {
+/** The request's fields (body, query, path, headers) are not what the operation takes; `details` names each field. */
+export class ValidationError extends RequestError {
   constructor(details: readonly FieldProblem[], message = 'The request is invalid') {
-    super(400, 'validation_failed', message, details);
+    super('validation_failed', message, { details });
+  }
+
+  declare readonly details: readonly FieldProblem[];
+}
+
+/** No such record for this caller (another caller's record is indistinguishable from a missing one). */
+export class NotFoundError extends RequestError {
+  constructor(message = 'Not found', options?: { cause?: unknown }) {
+    super('not_found', message, options);
   }
 }
 
-export class NotFoundError extends HttpError {
-  constructor(message = 'Not found') {
-    super(404, 'not_found', message);
+/** The record's current state does not allow the operation (already finished, still being accepted, ...). */
+export class ConflictError extends RequestError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
-export class PayloadTooLargeError extends HttpError {
-  constructor(limitBytes: number) {
-    super(413, 'payload_too_large', `The body exceeds ${limitBytes} bytes`);
-  }
-}
-
-export class UnsupportedMediaTypeError extends HttpError {
+/** An Idempotency-Key replayed with a different body: the first request's result cannot answer it. */
+export class IdempotencyKeyReusedError extends RequestError {
   constructor() {
-    super(415, 'unsupported_media_type', 'The body must be JSON (Content-Type: application/json)');
+    super('idempotency_key_reused', 'This Idempotency-Key was used with a different body');
   }
 }
 
-/** A caller went over a rate limit; the answer carries Retry-After. */
-export class TooManyRequestsError extends HttpError {
+export class PayloadTooLargeError extends RequestError {
+  constructor(limitBytes: number) {
+    super('payload_too_large', `The body exceeds ${limitBytes} bytes`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends RequestError {
+  constructor() {
+    super('unsupported_media_type', 'The body must be JSON (Content-Type: application/json)');
+  }
+}
+
+/** A caller went over a rate limit or budget; `retryAfterSeconds` says when to try again. */
+export class TooManyRequestsError extends RequestError {
   constructor(
     readonly retryAfterSeconds: number,
     message = `Too many requests; retry in ${retryAfterSeconds} s`,
   ) {
-    super(429, 'rate_limited', message);
+    super('rate_limited', message);
   }
 }
 
-export class UnauthorizedError extends HttpError {
+export class UnauthorizedError extends RequestError {
   constructor() {
-    super(401, 'unauthorized', 'Send an API key in x-api-key or Authorization: Bearer <key>');
+    super('unauthorized', 'Send an API key in x-api-key or Authorization: Bearer <key>');
   }
 }
 
 /** A known caller asked for something its key does not allow (an operator-only route). */
-export class ForbiddenError extends HttpError {
+export class ForbiddenError extends RequestError {
   constructor(message = 'This API key may not call this route') {
-    super(403, 'forbidden', message);
+    super('forbidden', message);
   }
 }
+
+/**
+ * A record a message names is not there yet: the write that creates it may still land (the
+ * message can overtake it), so the worker retries; after the last attempt the message goes to
+ * the DLQ with this reason.
+ */
+export class NotFoundYetError extends OffloadError {}
 
 /**
  * A queue message that can never succeed (malformed body, unknown schema version): retrying only
@@ -147,3 +174,5 @@ export function publicFailureOf(error: unknown): PublicFailure {
   }
   return INTERNAL_FAILURE;
 }
+
+export { processOnce, type Attempt, type WorkerStep } from './workerStep';

@@ -10,3 +10,4 @@ export * from './batch';
 export * from './cursor';
 export * from './events';
 export * from './bodyHash';
+export * from './caller';

@@ -1,15 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, ForbiddenError, UnauthorizedError } from '@offload/errors';
-
-export type Tier = 'free' | 'paid';
-
-/** Who is calling: every record a service keeps belongs to one caller, and only they can read it. */
-export interface Caller {
-  userId: string;
-  tier: Tier;
-  /** May run the operator triggers that act on every caller's records (POST /podcasts/schedule). */
-  operator?: boolean;
-}
+import type { Caller } from '@offload/messages';
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 

@@ -1,7 +1,12 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import {
-  HttpError,
+  ConflictError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RequestError,
   TooManyRequestsError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
@@ -9,6 +14,39 @@ import {
 } from '@offload/errors';
 import { correlationIdOf, logger } from './logger';
 import { json, type JsonResult } from './response';
+
+/**
+ * A 4xx that only the HTTP layer knows (a middy parser error with its own status): request errors
+ * from the domain carry no status, the edge gives them one (statusOf).
+ */
+export class HttpError extends RequestError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** Each request error's status; the first class a thrown error is an instance of wins. */
+const STATUSES: ReadonlyArray<readonly [abstract new (...args: never[]) => RequestError, number]> = [
+  [ValidationError, 400],
+  [UnauthorizedError, 401],
+  [ForbiddenError, 403],
+  [NotFoundError, 404],
+  [ConflictError, 409],
+  [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
+  [IdempotencyKeyReusedError, 422],
+  [TooManyRequestsError, 429],
+];
+
+/** The status a request error answers with; one with no class of its own is a plain 400. */
+export function statusOf(error: RequestError): number {
+  if (error instanceof HttpError) return error.status;
+  return STATUSES.find(([type]) => error instanceof type)?.[1] ?? 400;
+}
 
 /** Middy's own HTTP errors (from @middy/util createError) carry statusCode and expose. */
 function isMiddyHttpError(error: unknown): error is Error & { statusCode: number; expose?: boolean } {
@@ -37,24 +75,24 @@ function normalize(error: unknown): unknown {
  */
 export const WWW_AUTHENTICATE = 'Bearer realm="offload"';
 
-function headersFor(error: HttpError): Record<string, string> {
+function headersFor(error: RequestError): Record<string, string> {
   if (error instanceof TooManyRequestsError) return { 'retry-after': String(error.retryAfterSeconds) };
   if (error instanceof UnauthorizedError) return { 'www-authenticate': WWW_AUTHENTICATE };
   return {};
 }
 
 /**
- * The one HTTP error boundary: 4xx errors return their code, message and field details; anything
- * else is logged with its cause chain and answered with a generic 500 and the request id (the
+ * The one HTTP error boundary: request errors (the domain's and the HTTP layer's alike) answer with
+ * their status (statusOf), code, message and field details; anything else is logged with its cause chain and answered with a generic 500 and the request id (the
  * correlation id of its log lines), so internals never leak to callers.
  */
 export function httpErrorMapper(): middy.MiddlewareObj<unknown, JsonResult, Error, Context> {
   return {
     onError: async (request) => {
       const error = normalize(request.error);
-      if (error instanceof HttpError && error.expose) {
+      if (error instanceof RequestError) {
         request.response = json(
-          error.status,
+          statusOf(error),
           {
             error: {
               code: error.code,

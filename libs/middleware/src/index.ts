@@ -4,13 +4,11 @@ export {
   identify,
   parseCallers,
   requireOperator,
-  type Caller,
   type CallerSource,
-  type Tier,
 } from './callers';
 export { CORS_POLICY, httpApi, type HttpEvent, type HttpHandler, type HttpOptions } from './http';
 export { bodyLimit, rejectBody, requireBody, validateBody } from './httpBody';
-export { httpErrorMapper, WWW_AUTHENTICATE } from './httpErrors';
+export { httpErrorMapper, statusOf, WWW_AUTHENTICATE } from './httpErrors';
 export { appendCorrelationId, correlationIdOf, logger, traceIdOf } from './logger';
 export { flushMetrics, metrics, MetricUnit, recordCounts } from './metrics';
 export { uuidPathParameter } from './pathParameters';

@@ -242,4 +242,17 @@ describe('sqsWorker record context', () => {
     await handler(event(sqsRecord('b', body(2))), lambdaContext);
     expect(seen).toEqual([1234, Number.POSITIVE_INFINITY]);
   });
+
+  it('marks the delivery that reaches maxReceiveCount as the last attempt', async () => {
+    const seen: Record<string, boolean> = {};
+    const handler = sqsWorker({
+      schema,
+      dlqName: 'things-dlq',
+      maxReceiveCount: 3,
+      recordHandler: async (_message, { messageId, isLastAttempt }) => void (seen[messageId] = isLastAttempt),
+    });
+    const records = [1, 2, 3, 4].map((n) => sqsRecord(`r${n}`, body(n), { receiveCount: n }));
+    await handler(event(...records), lambdaContext);
+    expect(seen).toEqual({ r1: false, r2: false, r3: true, r4: true });
+  });
 });

@@ -1,5 +1,4 @@
-import type { JobPriority } from '@offload/messages';
-import type { Caller } from '@offload/middleware';
+import type { Caller, JobPriority } from '@offload/messages';
 
 /** Paid callers' jobs go to the high-priority queue ("paid users get faster processing"). */
 export const priorityOf = (caller: Caller): JobPriority => (caller.tier === 'paid' ? 'high' : 'normal');

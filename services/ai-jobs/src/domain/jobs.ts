@@ -1,12 +1,15 @@
 import type { Clock } from '@offload/config';
 import {
+  ConflictError,
   describeError,
-  HttpError,
+  IdempotencyKeyReusedError,
   NotFoundError,
   OffloadError,
   PublicFailureError,
+  processOnce,
   publicFailureOf,
   TooManyRequestsError,
+  type Attempt,
   type PublicFailure,
 } from '@offload/errors';
 import {
@@ -15,6 +18,7 @@ import {
   createJobBodySchema,
   jobRequested,
   jobResultV2,
+  type Caller,
   TERMINAL_JOB_STATUSES,
   type CreateJobBody,
   type Job,
@@ -26,7 +30,6 @@ import {
   type LiveEvent,
   jobUpdated,
 } from '@offload/messages';
-import type { Caller } from '@offload/middleware';
 import { priorityOf } from './callers';
 import { llmCallsFor, runJob, type Llm } from './runner';
 
@@ -122,19 +125,10 @@ export interface EventSink {
 
 const NO_EVENTS: EventSink = { publish: async () => undefined };
 
-export class IdempotencyKeyReusedError extends HttpError {
-  constructor() {
-    super(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
-  }
-}
-
 /** The caller's LLM-call budget for this hour cannot cover the job's worst case. */
 export class BudgetExceededError extends TooManyRequestsError {
   override readonly code = 'budget_exceeded';
 }
-
-/** The request came before its job record (or without one): retry, the write may still land. */
-export class JobNotFoundError extends OffloadError {}
 
 /** The job's work did not finish within its invocation's time: stopped before Lambda kills it. */
 export class JobDeadlineError extends PublicFailureError {
@@ -274,7 +268,7 @@ async function replayOf(
   const job = await deps.store.get(existing.jobId);
   if (job) return { job, replayed: true };
   // The first request holds the key but has not recorded its job yet: tell the client to retry.
-  throw new HttpError(409, 'in_progress', 'A request with this Idempotency-Key is still being accepted');
+  throw new ConflictError('in_progress', 'A request with this Idempotency-Key is still being accepted');
 }
 
 /** Takes a rate token and charges the job's worst-case LLM calls; throws when either says no. */
@@ -396,29 +390,67 @@ const publicLlm = (llm: Llm): Llm => ({
   },
 });
 
+type ProcessDeps = { store: JobStore; llm: Llm; results: ResultSender; clock: Clock; events?: EventSink };
+
 /**
- * Runs a requested job and sends its result to the response queue. A job that already finished
- * is not run again. A failure (an LLM error, or running past `budgetMs`) is retried by the queue;
- * on the last attempt a `failed` result is sent first, so the job ends failed with its public
- * error while the message goes on to the DLQ.
+ * Runs a requested job once (processOnce) and sends its result to the response queue. A job that
+ * already finished is not run again; one not written yet is retried. A failure (an LLM error, or
+ * running past `budgetMs`) is retried by the queue; on the last attempt a `failed` result is sent
+ * first, so the job ends failed with its public error while the message goes on to the DLQ.
  *
  * A result that cannot be delivered never leaves the job `processing`: one too large for the
  * response queue or the job record, or one the queue rejects, is replaced by a small `failed`
  * result with a public code (`result_too_large`, `result_undeliverable`). Running the job again
  * would spend the same LLM calls on the same outcome, so this is not retried.
  */
-export async function processJob(
-  deps: { store: JobStore; llm: Llm; results: ResultSender; clock: Clock; events?: EventSink },
+export function processJob(
+  deps: ProcessDeps,
   message: JobRequested,
-  attempt: { isLast: boolean; budgetMs?: number },
+  attempt: Attempt & { budgetMs?: number },
+): Promise<ProcessReport> {
+  const { job_id: jobId } = message.data;
+  const now = () => deps.clock.now().toISOString();
+  return processOnce<Job, ProcessReport>(
+    {
+      record: `Job ${jobId}`,
+      start: () => deps.store.start(jobId, now()),
+      exists: async () => (await deps.store.get(jobId)) !== undefined,
+      alreadyDone: { outcome: 'already-finished' },
+      work: (started) => runStarted(deps, message, started, attempt.budgetMs),
+      fail: (started, failure) => deps.results.send(failedResult(message, started, failure, now())),
+    },
+    attempt,
+  );
+}
+
+/** The response-queue message carrying a job's outcome, with the attempt that produced it. */
+function resultMessage(message: JobRequested, started: Job, data: JobOutcome): JobResultV2 {
+  return buildEnvelope(jobResultV2, data.job_id, data, {
+    source: 'ai-jobs.processor',
+    attempt: started.attempts,
+    traceId: message.metadata.traceId,
+  });
+}
+
+/** The result that ends a job failed with its public failure. */
+function failedResult(message: JobRequested, started: Job, failure: PublicFailure, finishedAt: string) {
+  return resultMessage(message, started, {
+    job_id: message.data.job_id,
+    status: 'failed',
+    error: failure,
+    finished_at: finishedAt,
+  });
+}
+
+/** A claimed job: run it (or end it cancelled) and send its result on, replaced if undeliverable. */
+async function runStarted(
+  deps: ProcessDeps,
+  message: JobRequested,
+  started: Job,
+  budgetMs = Number.POSITIVE_INFINITY,
 ): Promise<ProcessReport> {
   const { job_id: jobId, job } = message.data;
   const events = deps.events ?? NO_EVENTS;
-  const started = await deps.store.start(jobId, deps.clock.now().toISOString());
-  if (!started) {
-    if (!(await deps.store.get(jobId))) throw new JobNotFoundError(`Job ${jobId} has no record`);
-    return { outcome: 'already-finished' };
-  }
   const source = 'ai-jobs.processor';
   let current = started;
   await events.publish(jobUpdated(current, source));
@@ -433,19 +465,8 @@ export async function processJob(
   };
   // Cancelled while queued for a retry: end it without another LLM call.
   if (started.cancel_requested) return cancel();
-  const resultOf = (data: JobOutcome): JobResultV2 =>
-    buildEnvelope(jobResultV2, jobId, data, {
-      source: 'ai-jobs.processor',
-      attempt: started.attempts,
-      traceId: message.metadata.traceId,
-    });
-  const failed = (error: unknown) =>
-    resultOf({
-      job_id: jobId,
-      status: 'failed',
-      error: publicFailureOf(error),
-      finished_at: deps.clock.now().toISOString(),
-    });
+  const finishedAt = () => deps.clock.now().toISOString();
+  const failed = (error: PublicFailureError) => failedResult(message, started, error.failure, finishedAt());
 
   let result: unknown;
   try {
@@ -460,19 +481,18 @@ export async function processJob(
           throw new JobCancelledError(`Job ${jobId} was cancelled by its owner`);
         }
       }),
-      attempt.budgetMs ?? Number.POSITIVE_INFINITY,
+      budgetMs,
     );
   } catch (error) {
     if (error instanceof JobCancelledError) return cancel();
-    if (attempt.isLast) await deps.results.send(failed(error));
     throw error;
   }
 
-  const succeeded = resultOf({
+  const succeeded = resultMessage(message, started, {
     job_id: jobId,
     status: 'succeeded',
     result,
-    finished_at: deps.clock.now().toISOString(),
+    finished_at: finishedAt(),
   });
   const messageBytes = byteLength(succeeded);
   const recordBytes = byteLength(result) + byteLength(started.config) + RECORD_OVERHEAD_BYTES;

@@ -1,13 +1,12 @@
 import type { Clock } from '@offload/config';
-import { HttpError, NotFoundError, ValidationError } from '@offload/errors';
-import { decodeCursor, encodeCursor, jobUpdated, type ListJobsQuery } from '@offload/messages';
-import type { Caller } from '@offload/middleware';
+import { ConflictError, NotFoundError, ValidationError } from '@offload/errors';
+import { decodeCursor, encodeCursor, jobUpdated, type Caller, type ListJobsQuery } from '@offload/messages';
 import { isTerminal, jobView, type EventSink, type JobStore, type JobView } from './jobs';
 
 /** DELETE of a job that already ended: nothing left to cancel. */
-export class JobFinishedError extends HttpError {
+export class JobFinishedError extends ConflictError {
   constructor(jobId: string, status: string) {
-    super(409, 'job_finished', `Job ${jobId} has already ended (${status}); there is nothing to cancel`);
+    super('job_finished', `Job ${jobId} has already ended (${status}); there is nothing to cancel`);
   }
 }
 
@@ -72,5 +71,5 @@ export async function cancelJobFor(
       }
     }
   }
-  throw new HttpError(409, 'conflict', `Job ${jobId} kept changing while being cancelled; try again`);
+  throw new ConflictError('conflict', `Job ${jobId} kept changing while being cancelled; try again`);
 }

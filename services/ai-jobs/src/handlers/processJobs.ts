@@ -27,9 +27,9 @@ export const handler = sqsWorker({
   schema: jobRequested,
   dlqName: config.REQUEST_DLQ_NAME,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  recordHandler: async (message, { receiveCount, log, remainingTimeMs }) => {
+  recordHandler: async (message, { receiveCount, isLastAttempt, log, remainingTimeMs }) => {
     const report = await processJob(deps, message, {
-      isLast: receiveCount >= config.MAX_RECEIVE_COUNT,
+      isLastAttempt,
       budgetMs: jobBudgetMs(remainingTimeMs()),
     });
     const fields = { job_id: message.data.job_id, outcome: report.outcome, receive_count: receiveCount };

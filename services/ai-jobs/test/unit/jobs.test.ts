@@ -1,12 +1,17 @@
 import fc from 'fast-check';
-import { describeError, NotFoundError, TooManyRequestsError } from '@offload/errors';
+import {
+  describeError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  NotFoundYetError,
+  TooManyRequestsError,
+} from '@offload/errors';
+import { statusOf } from '@offload/middleware';
 import { jobRequested, type CreateJobBody, type Job, type JobRequested } from '@offload/messages';
 import { idempotencyPk } from '../../src/adapters/dynamoControls';
 import {
   BudgetExceededError,
   getJobFor,
-  IdempotencyKeyReusedError,
-  JobNotFoundError,
   JobDeadlineError,
   jobBudgetMs,
   LlmFailedError,
@@ -115,7 +120,8 @@ describe('submitJob', () => {
     await submitJob(deps, alice, body);
     const error = await submitJob(deps, alice, body, 'key-2').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BudgetExceededError);
-    expect(error).toMatchObject({ status: 429, code: 'budget_exceeded', retryAfterSeconds: 3600 - 30 });
+    expect(error).toMatchObject({ code: 'budget_exceeded', retryAfterSeconds: 3600 - 30 });
+    expect(statusOf(error as BudgetExceededError)).toBe(429);
     expect(deps.store.jobs.size).toBe(2);
     expect(deps.publisher.published).toHaveLength(2);
     expect(deps.controls.claims.size).toBe(0);
@@ -180,7 +186,9 @@ describe('processJob and recordResult', () => {
     const results = new MemoryResults();
     const llm = new ScriptedLlm();
     expect(
-      await processJob({ store: deps.store, llm, results, clock: deps.clock }, message, { isLast: false }),
+      await processJob({ store: deps.store, llm, results, clock: deps.clock }, message, {
+        isLastAttempt: false,
+      }),
     ).toEqual({ outcome: 'sent' });
     expect(deps.store.progressWrites).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
     expect(results.sent[0]?.data).toMatchObject({ status: 'succeeded', job_id: message.data.job_id });
@@ -198,11 +206,11 @@ describe('processJob and recordResult', () => {
     const failing = deps.publisher.published.at(-1)!;
     const results = new MemoryResults();
     await processJob({ store: deps.store, llm: new ScriptedLlm(), results, clock: deps.clock }, ok, {
-      isLast: false,
+      isLastAttempt: false,
     });
     await expect(
       processJob({ store: deps.store, llm: new ScriptedLlm(5), results, clock: deps.clock }, failing, {
-        isLast: true,
+        isLastAttempt: true,
       }),
     ).rejects.toThrow(LlmFailedError);
     expect(results.sent.map((result) => [result.data.status, result.metadata.traceId])).toEqual([
@@ -216,12 +224,14 @@ describe('processJob and recordResult', () => {
     const message = await requested(deps);
     const results = new MemoryResults();
     await processJob({ store: deps.store, llm: new ScriptedLlm(), results, clock: deps.clock }, message, {
-      isLast: false,
+      isLastAttempt: false,
     });
     await recordResult(deps.store, results.sent[0]!, deps.clock);
     const llm = new ScriptedLlm();
     expect(
-      await processJob({ store: deps.store, llm, results, clock: deps.clock }, message, { isLast: false }),
+      await processJob({ store: deps.store, llm, results, clock: deps.clock }, message, {
+        isLastAttempt: false,
+      }),
     ).toEqual({ outcome: 'already-finished' });
     expect(llm.calls).toHaveLength(0);
   });
@@ -258,8 +268,8 @@ describe('processJob and recordResult', () => {
     const message = await requested(deps, { type: 'completion', config: { prompt: 'hi' } });
     const results = new MemoryResults();
     const llm = new ScriptedLlm(5);
-    const run = (isLast: boolean) =>
-      processJob({ store: deps.store, llm, results, clock: deps.clock }, message, { isLast });
+    const run = (isLastAttempt: boolean) =>
+      processJob({ store: deps.store, llm, results, clock: deps.clock }, message, { isLastAttempt });
     // The chain (for the logs and the DLQ reason) keeps the provider's error; the result does not.
     const error = await run(false).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LlmFailedError);
@@ -280,7 +290,7 @@ describe('processJob and recordResult', () => {
     const stuck = { complete: () => new Promise<string>(() => undefined) };
     await expect(
       processJob({ store: deps.store, llm: stuck, results, clock: deps.clock }, message, {
-        isLast: true,
+        isLastAttempt: true,
         budgetMs: 20,
       }),
     ).rejects.toBeInstanceOf(JobDeadlineError);
@@ -296,7 +306,7 @@ describe('processJob and recordResult', () => {
     const results = new MemoryResults();
     const huge = { complete: async () => 'x'.repeat(RESULT_MAX_BYTES) };
     const report = await processJob({ store: deps.store, llm: huge, results, clock: deps.clock }, message, {
-      isLast: false,
+      isLastAttempt: false,
     });
     expect(report).toMatchObject({ outcome: 'undeliverable', failure: { code: 'result_too_large' } });
     expect(results.sent).toHaveLength(1);
@@ -317,7 +327,7 @@ describe('processJob and recordResult', () => {
     const report = await processJob(
       { store: deps.store, llm: new ScriptedLlm(), results, clock: deps.clock },
       message,
-      { isLast: false },
+      { isLastAttempt: false },
     );
     expect(report).toMatchObject({ outcome: 'undeliverable', failure: { code: 'result_undeliverable' } });
     expect(report.reason).toMatch(/InvalidMessageContents/);
@@ -336,7 +346,7 @@ describe('processJob and recordResult', () => {
     results.rejects = () => true;
     await expect(
       processJob({ store: deps.store, llm: new ScriptedLlm(), results, clock: deps.clock }, message, {
-        isLast: false,
+        isLastAttempt: false,
       }),
     ).rejects.toThrow('InvalidMessageContents');
   });
@@ -382,10 +392,10 @@ describe('processJob and recordResult', () => {
         { store: deps.store, llm: new ScriptedLlm(), results: new MemoryResults(), clock: deps.clock },
         message,
         {
-          isLast: false,
+          isLastAttempt: false,
         },
       ),
-    ).rejects.toThrow(JobNotFoundError);
+    ).rejects.toThrow(NotFoundYetError);
   });
 });
 

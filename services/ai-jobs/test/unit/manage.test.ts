@@ -91,7 +91,7 @@ describe('cancelJobFor', () => {
       metadata: { source: 'test' },
     };
     const results = new MemoryResults();
-    expect(await processJob({ store, llm, results, clock }, message, { isLast: false })).toEqual({
+    expect(await processJob({ store, llm, results, clock }, message, { isLastAttempt: false })).toEqual({
       outcome: 'already-finished',
     });
     expect(llm.calls).toHaveLength(0);
@@ -144,7 +144,7 @@ describe('a cancel while the job runs', () => {
         return `reply ${this.calls.length}`;
       },
     };
-    expect(await processJob({ store, llm, results, clock }, message, { isLast: false })).toEqual({
+    expect(await processJob({ store, llm, results, clock }, message, { isLastAttempt: false })).toEqual({
       outcome: 'cancelled',
     });
     expect(llm.calls).toHaveLength(2);
@@ -180,7 +180,9 @@ describe('a cancel while the job runs', () => {
     await cancelJobFor(store, id(1), alice, clock);
     const llm = new ScriptedLlm();
     expect(
-      await processJob({ store, llm, results: new MemoryResults(), clock }, message, { isLast: false }),
+      await processJob({ store, llm, results: new MemoryResults(), clock }, message, {
+        isLastAttempt: false,
+      }),
     ).toEqual({ outcome: 'cancelled' });
     expect(llm.calls).toHaveLength(0);
   });
@@ -198,7 +200,7 @@ describe('job.updated events', () => {
     const sink = events();
     const results = new MemoryResults();
     await processJob({ store, llm: new ScriptedLlm(), results, clock, events: sink }, message, {
-      isLast: false,
+      isLastAttempt: false,
     });
     expect(sink.published.map((e) => liveEvent.parse(e).data)).toEqual([
       expect.objectContaining({ job_id: id(1), owner: 'alice', status: 'processing', progress: 0 }),

@@ -1,6 +1,7 @@
 import { TooManyRequestsError, ValidationError } from '@offload/errors';
+import type { Tier } from '@offload/messages';
 
-export type Tier = 'free' | 'paid';
+export type { Tier };
 
 /** Items (one provider call each) a caller may submit per UTC hour and per UTC day. */
 export interface BudgetLimits {

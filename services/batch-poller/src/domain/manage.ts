@@ -1,5 +1,5 @@
 import type { Clock } from '@offload/config';
-import { describeError, HttpError, ValidationError } from '@offload/errors';
+import { ConflictError, describeError, ValidationError } from '@offload/errors';
 import {
   batchItemCompleted,
   batchJobUpdated,
@@ -21,13 +21,9 @@ import {
 } from './batchJobs';
 
 /** DELETE of a batch job that already ended: nothing left to cancel. */
-export class BatchJobFinishedError extends HttpError {
+export class BatchJobFinishedError extends ConflictError {
   constructor(jobId: string, status: string) {
-    super(
-      409,
-      'job_finished',
-      `Batch job ${jobId} has already ended (${status}); there is nothing to cancel`,
-    );
+    super('job_finished', `Batch job ${jobId} has already ended (${status}); there is nothing to cancel`);
   }
 }
 

@@ -1,6 +1,11 @@
 import type { Clock } from '@offload/config';
 import pLimit from 'p-limit';
-import { describeError, HttpError, TooManyRequestsError } from '@offload/errors';
+import {
+  ConflictError,
+  describeError,
+  IdempotencyKeyReusedError,
+  TooManyRequestsError,
+} from '@offload/errors';
 import type { BatchItem, BatchJob, CreateBatchJobBody } from '@offload/messages';
 import {
   maxTokensFor,
@@ -119,12 +124,6 @@ export interface BatchControls {
   ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
 }
 
-export class IdempotencyKeyReusedError extends HttpError {
-  constructor() {
-    super(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
-  }
-}
-
 export interface CreateDeps extends SubmitDeps {
   controls: BatchControls;
   budget: BudgetLedger;
@@ -159,7 +158,7 @@ async function replayOf(
   const job = await deps.store.getJob(existing.jobId);
   if (job) return { job, replayed: true };
   // The first request holds the key but has not recorded its job yet: tell the client to retry.
-  throw new HttpError(409, 'in_progress', 'A request with this Idempotency-Key is still being accepted');
+  throw new ConflictError('in_progress', 'A request with this Idempotency-Key is still being accepted');
 }
 
 /** Rate limit, item budget, then the records; anything refused or failed here records nothing. */

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { HttpError, TooManyRequestsError, ValidationError } from '@offload/errors';
+import {
+  ConflictError,
+  IdempotencyKeyReusedError,
+  TooManyRequestsError,
+  ValidationError,
+} from '@offload/errors';
+import { statusOf } from '@offload/middleware';
 import { createBatchJobBodySchema } from '@offload/messages';
 import { newBatchJob, ProviderRejectedError } from '../../src/domain/batchJobs';
 import { BudgetExceededError } from '../../src/domain/budget';
 import { pollPass } from '../../src/domain/poller';
 import {
-  IdempotencyKeyReusedError,
   submitBatchJob,
   submitItem,
   submitItems,
@@ -200,7 +205,8 @@ describe('submitBatchJob', () => {
       idempotency: { key: 'k', bodyHash: 'b' },
     });
     await expect(reuse).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
-    await expect(reuse).rejects.toMatchObject({ status: 422, code: 'idempotency_key_reused' });
+    await expect(reuse).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+    await expect(reuse.catch(statusOf)).resolves.toBe(422);
   });
 
   it('keeps keys apart per caller', async () => {
@@ -224,8 +230,9 @@ describe('submitBatchJob', () => {
       body: bodyOf(1),
       idempotency: { key: 'k', bodyHash: 'h' },
     });
-    await expect(attempt).rejects.toMatchObject({ status: 409, code: 'in_progress' });
-    await expect(attempt).rejects.toBeInstanceOf(HttpError);
+    await expect(attempt).rejects.toMatchObject({ code: 'in_progress' });
+    await expect(attempt.catch(statusOf)).resolves.toBe(409);
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
   });
 
   it('refuses an over-budget caller with 429 budget_exceeded before recording or calling anything, and frees the key', async () => {
@@ -236,8 +243,8 @@ describe('submitBatchJob', () => {
     const over = submitBatchJob(s.deps, { caller: alice, body: bodyOf(3), idempotency });
     await expect(over).rejects.toBeInstanceOf(BudgetExceededError);
     // The hour window (10) blocks: Retry-After runs to the next hour.
+    await expect(over.catch(statusOf)).resolves.toBe(429);
     await expect(over).rejects.toMatchObject({
-      status: 429,
       code: 'budget_exceeded',
       retryAfterSeconds: 3600,
     });

@@ -1,11 +1,13 @@
 import type { Clock } from '@offload/config';
 import type { ChatMessage, Llm } from '@offload/llm';
 import {
-  HttpError,
+  ConflictError,
+  type Attempt,
   type FieldProblem,
   NotFoundError,
   OffloadError,
   PoisonMessageError,
+  processOnce,
   PublicFailureError,
   publicFailureOf,
   ValidationError,
@@ -103,16 +105,12 @@ export interface Publisher<Message> {
   send(messages: Message[]): Promise<SendSummary>;
 }
 
-export class EpisodeNotFoundError extends OffloadError {}
-
 /** GET of a podcast whose stored record cannot be read: a clean answer, not a 500. */
-export class PodcastUnreadableError extends HttpError {
+export class PodcastUnreadableError extends ConflictError {
   constructor(options?: { cause?: unknown }) {
     super(
-      409,
       'podcast_unreadable',
       'This podcast is stored with a schedule that cannot be read, so it is not being scheduled; quote its id when you report it',
-      undefined,
       options,
     );
   }
@@ -463,54 +461,60 @@ export async function generateEpisode(
 export type ProcessOutcome = 'processed' | 'already-done';
 
 /**
- * The episode processor: pending -> processed with a summary and show notes from the LLM.
- * Idempotent by conditional writes. Both LLM calls share `budgetMs` (see workBudgetMs); running
- * past it is a failure like any other. A failure is rethrown for the queue to retry, and on the
- * last attempt first marks the episode `failed` with its public reason (`timed_out` when the time
- * ran out, else the generic internal failure); the chain goes to the logs through the rethrow.
+ * The episode processor: pending -> processed with a summary and show notes from the LLM, once
+ * (processOnce, by conditional writes). Both LLM calls share `budgetMs` (see workBudgetMs);
+ * running past it is a failure like any other. A failure is rethrown for the queue to retry, and
+ * on the last attempt first marks the episode `failed` with its public reason (`timed_out` when
+ * the time ran out, else the generic internal failure); the chain goes to the logs through the
+ * rethrow.
  */
-export async function processEpisode(
+export function processEpisode(
   deps: { episodes: EpisodeStore; llm: Llm; clock: Clock },
   message: EpisodeProcessingV1,
-  attempt: { isLast: boolean; budgetMs?: number },
+  attempt: Attempt & { budgetMs?: number },
 ): Promise<ProcessOutcome> {
   const deadline = deadlineAfter(attempt.budgetMs);
   const { episodeId } = message.data;
-  const episode = await deps.episodes.start(episodeId, deps.clock.now().toISOString());
-  if (!episode) {
-    if (!(await deps.episodes.get(episodeId)))
-      throw new EpisodeNotFoundError(`Episode ${episodeId} has no record`);
-    return 'already-done';
-  }
-  try {
-    const source = episode.script ?? episode.title;
-    const summary = await completeBy(
-      deps.llm,
-      [
-        { role: 'system', content: 'Summarise this podcast episode in two sentences.' },
-        { role: 'user', content: source },
-      ],
-      deadline,
-    );
-    const showNotes = await completeBy(
-      deps.llm,
-      [
-        { role: 'system', content: 'Write three bullet-point show notes for this podcast episode.' },
-        { role: 'user', content: source },
-      ],
-      deadline,
-    );
-    const now = deps.clock.now().toISOString();
-    await deps.episodes.finish(episodeId, { status: 'processed', summary, showNotes, processedAt: now }, now);
-    return 'processed';
-  } catch (error) {
-    if (attempt.isLast) {
-      await deps.episodes.finish(
-        episodeId,
-        { status: 'failed', error: publicFailureOf(error) },
-        deps.clock.now().toISOString(),
-      );
-    }
-    throw error;
-  }
+  const { episodes, clock } = deps;
+  const now = () => clock.now().toISOString();
+  return processOnce<Episode, ProcessOutcome>(
+    {
+      record: `Episode ${episodeId}`,
+      start: () => episodes.start(episodeId, now()),
+      exists: async () => (await episodes.get(episodeId)) !== undefined,
+      alreadyDone: 'already-done',
+      work: (episode) => summarise(deps, episode, deadline),
+      fail: (_episode, failure) => episodes.finish(episodeId, { status: 'failed', error: failure }, now()),
+    },
+    attempt,
+  );
+}
+
+/** The episode's summary and show notes, recorded as `processed`. */
+async function summarise(
+  deps: { episodes: EpisodeStore; llm: Llm; clock: Clock },
+  episode: Episode,
+  deadline: number,
+): Promise<ProcessOutcome> {
+  const { episodeId } = episode;
+  const source = episode.script ?? episode.title;
+  const summary = await completeBy(
+    deps.llm,
+    [
+      { role: 'system', content: 'Summarise this podcast episode in two sentences.' },
+      { role: 'user', content: source },
+    ],
+    deadline,
+  );
+  const showNotes = await completeBy(
+    deps.llm,
+    [
+      { role: 'system', content: 'Write three bullet-point show notes for this podcast episode.' },
+      { role: 'user', content: source },
+    ],
+    deadline,
+  );
+  const now = deps.clock.now().toISOString();
+  await deps.episodes.finish(episodeId, { status: 'processed', summary, showNotes, processedAt: now }, now);
+  return 'processed';
 }

@@ -1,23 +1,11 @@
-import { openaiLlm } from '@offload/llm';
 import { podcastGenerationV1 } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
-import { systemClock } from '@offload/config';
-import { dynamoEpisodeStore } from '../adapters/dynamoEpisodeStore';
 import { dynamoPodcastStore } from '../adapters/dynamoPodcastStore';
-import { tables, workerConfig } from '../config';
 import { generateEpisode, workBudgetMs } from '../domain/podcasts';
+import { llmWorker } from '../llmWorker';
 
-const config = { ...tables(), ...workerConfig() };
-const deps = {
-  podcasts: dynamoPodcastStore(config.PODCASTS_TABLE_NAME),
-  episodes: dynamoEpisodeStore(config.EPISODES_TABLE_NAME),
-  llm: openaiLlm({
-    model: config.OPENAI_MODEL,
-    maxRetries: config.OPENAI_MAX_RETRIES,
-    timeoutMs: config.OPENAI_TIMEOUT_MS,
-  }),
-  clock: systemClock,
-};
+const { config, queue, deps: workerDeps } = llmWorker();
+const deps = { ...workerDeps, podcasts: dynamoPodcastStore(config.PODCASTS_TABLE_NAME) };
 
 /**
  * Podcast-generation worker: the due episode, once, however often the message arrives, within the
@@ -25,8 +13,7 @@ const deps = {
  */
 export const handler = sqsWorker({
   schema: podcastGenerationV1,
-  dlqName: config.DLQ_NAME,
-  maxReceiveCount: config.MAX_RECEIVE_COUNT,
+  ...queue,
   recordHandler: async (message, { log, remainingTimeMs }) => {
     const outcome = await generateEpisode(deps, message, { budgetMs: workBudgetMs(remainingTimeMs()) });
     log.info('Podcast generation handled', { podcast_id: message.data.podcastId, outcome });

@@ -1,21 +1,9 @@
-import { openaiLlm } from '@offload/llm';
 import { episodeProcessingV1 } from '@offload/messages';
 import { sqsWorker } from '@offload/middleware';
-import { systemClock } from '@offload/config';
-import { dynamoEpisodeStore } from '../adapters/dynamoEpisodeStore';
-import { tables, workerConfig } from '../config';
 import { processEpisode, workBudgetMs } from '../domain/podcasts';
+import { llmWorker } from '../llmWorker';
 
-const config = { ...tables(), ...workerConfig() };
-const deps = {
-  episodes: dynamoEpisodeStore(config.EPISODES_TABLE_NAME),
-  llm: openaiLlm({
-    model: config.OPENAI_MODEL,
-    maxRetries: config.OPENAI_MAX_RETRIES,
-    timeoutMs: config.OPENAI_TIMEOUT_MS,
-  }),
-  clock: systemClock,
-};
+const { queue, deps } = llmWorker();
 
 /**
  * Episode-processing worker: pending -> processed with summary and show notes, within the time
@@ -23,11 +11,10 @@ const deps = {
  */
 export const handler = sqsWorker({
   schema: episodeProcessingV1,
-  dlqName: config.DLQ_NAME,
-  maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  recordHandler: async (message, { receiveCount, log, remainingTimeMs }) => {
+  ...queue,
+  recordHandler: async (message, { receiveCount, isLastAttempt, log, remainingTimeMs }) => {
     const outcome = await processEpisode(deps, message, {
-      isLast: receiveCount >= config.MAX_RECEIVE_COUNT,
+      isLastAttempt,
       budgetMs: workBudgetMs(remainingTimeMs()),
     });
     log.info('Episode processing handled', {

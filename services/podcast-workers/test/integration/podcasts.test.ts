@@ -42,6 +42,28 @@ async function duePodcast(title = `Show ${randomUUID().slice(0, 8)}`): Promise<s
   return res.json.podcast_id as string;
 }
 
+/** Writes a pending episode of `podcastId` dated `daysFromToday`, as the generator would; its id. */
+async function putPendingEpisode(
+  podcastId: string,
+  daysFromToday: number,
+  fields: Pick<Episode, 'title'> & Partial<Episode>,
+): Promise<string> {
+  const now = new Date().toISOString();
+  const episodeDate = isoDate(daysFromToday);
+  const episode: Episode = {
+    episodeId: `${podcastId}_${episodeDate}`,
+    podcastId,
+    episodeDate,
+    status: 'pending',
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
+  };
+  await dynamo.send(new PutCommand({ TableName: EPISODES_TABLE, Item: episode }));
+  return episode.episodeId;
+}
+
 async function episodesOf(podcastId: string): Promise<Episode[]> {
   const out = await dynamo.send(
     new QueryCommand({
@@ -118,22 +140,8 @@ describe('podcast-workers with the local emulators', () => {
 
   it('processes 40 pending episodes found by the episode checker', async () => {
     const podcastId = randomUUID();
-    const now = new Date().toISOString();
-    const ids = Array.from({ length: 40 }, (_, i) => `${podcastId}_${isoDate(-40 + i)}`);
-    for (const [i, episodeId] of ids.entries()) {
-      const episode: Episode = {
-        episodeId,
-        podcastId,
-        episodeDate: isoDate(-40 + i),
-        title: `Backlog ${i}`,
-        status: 'pending',
-        script: `Script ${i}`,
-        attempts: 0,
-        createdAt: now,
-        updatedAt: now,
-      };
-      await dynamo.send(new PutCommand({ TableName: EPISODES_TABLE, Item: episode }));
-    }
+    for (let i = 0; i < 40; i++)
+      await putPendingEpisode(podcastId, -40 + i, { title: `Backlog ${i}`, script: `Script ${i}` });
 
     const run = await post('/episodes/check');
     expect(run.status).toBe(202);
@@ -150,22 +158,7 @@ describe('podcast-workers with the local emulators', () => {
   it('dead-letters a v2.0 message and a malformed one after one receive while their batch-mates succeed', async () => {
     const podcastId = randomUUID();
     const now = new Date().toISOString();
-    const episodeId = `${podcastId}_${isoDate(0)}`;
-    await dynamo.send(
-      new PutCommand({
-        TableName: EPISODES_TABLE,
-        Item: {
-          episodeId,
-          podcastId,
-          episodeDate: isoDate(0),
-          title: 'Mate',
-          status: 'pending',
-          attempts: 0,
-          createdAt: now,
-          updatedAt: now,
-        },
-      }),
-    );
+    const episodeId = await putPendingEpisode(podcastId, 0, { title: 'Mate' });
     const valid = {
       version: '1.0',
       type: 'episode_processing',
@@ -275,24 +268,10 @@ describe('podcast-workers with the local emulators', () => {
   it('ends an episode whose LLM call outlasts the time budget failed with timed_out', async () => {
     const podcastId = randomUUID();
     const marker = `slow-${randomUUID()}`;
-    const now = new Date().toISOString();
-    const episodeId = `${podcastId}_${isoDate(0)}`;
-    await dynamo.send(
-      new PutCommand({
-        TableName: EPISODES_TABLE,
-        Item: {
-          episodeId,
-          podcastId,
-          episodeDate: isoDate(0),
-          title: 'Slow',
-          status: 'pending',
-          script: `A script the model takes too long over: ${marker}`,
-          attempts: 0,
-          createdAt: now,
-          updatedAt: now,
-        } satisfies Episode,
-      }),
-    );
+    await putPendingEpisode(podcastId, 0, {
+      title: 'Slow',
+      script: `A script the model takes too long over: ${marker}`,
+    });
     // Longer than the whole 5 s test-stage function timeout, on every attempt.
     await stubControl('/_stub/delays', 'POST', { match: marker, delayMs: 8000, times: 'always' });
     expect((await post('/episodes/check')).json.sent).toBeGreaterThanOrEqual(1);

@@ -1,4 +1,12 @@
-import { INTERNAL_FAILURE, NotFoundError, PoisonMessageError, ValidationError } from '@offload/errors';
+import {
+  ConflictError,
+  INTERNAL_FAILURE,
+  NotFoundError,
+  NotFoundYetError,
+  PoisonMessageError,
+  ValidationError,
+} from '@offload/errors';
+import { statusOf } from '@offload/middleware';
 import type { ChatMessage, CompleteOptions, Llm } from '@offload/llm';
 import {
   episodeProcessingV1,
@@ -10,7 +18,6 @@ import {
   addDays,
   checkEpisodes,
   dueEpisodeDate,
-  EpisodeNotFoundError,
   EpisodeTimedOutError,
   generateEpisode,
   getPodcastWithEpisodes,
@@ -30,6 +37,31 @@ const clock = fixedClock('2026-11-24T12:00:00Z');
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const created = '2026-11-01T00:00:00.000Z';
 const checkOptions = { staleAfterMs: 30 * 60_000, maxAttempts: 5 };
+
+/** A store holding one pending episode of podcast 1, due on the clock's day. */
+async function pendingEpisode(episodeId: string, title: string, script: string) {
+  const episodes = new MemoryEpisodes();
+  await episodes.createIfAbsent({
+    episodeId,
+    podcastId: id(1),
+    episodeDate: '2026-11-24',
+    title,
+    status: 'pending',
+    script,
+    attempts: 0,
+    createdAt: created,
+    updatedAt: created,
+  });
+  return episodes;
+}
+
+/** The checker's processing message for a pending episode of podcast 1. */
+const processingMessage = (episodeId: string): EpisodeProcessingV1 => ({
+  version: '1.0',
+  type: 'episode_processing',
+  data: { episodeId, podcastId: id(1), status: 'pending', timestamp: '2026-11-24T12:00:00Z' },
+  metadata: { retryCount: 0, source: 'episode_checker' },
+});
 
 async function podcastsDueAndNot() {
   const podcasts = new MemoryPodcasts();
@@ -158,48 +190,37 @@ describe('generateEpisode', () => {
 });
 
 describe('processEpisode and getPodcastWithEpisodes', () => {
-  async function pending() {
-    const episodes = new MemoryEpisodes();
-    await episodes.createIfAbsent({
-      episodeId: 'e1',
-      podcastId: id(1),
-      episodeDate: '2026-11-24',
-      title: 'Due: 2026-11-24',
-      status: 'pending',
-      script: 'Hello listeners',
-      attempts: 0,
-      createdAt: created,
-      updatedAt: created,
-    });
-    return episodes;
-  }
-  const message: EpisodeProcessingV1 = {
-    version: '1.0',
-    type: 'episode_processing',
-    data: { episodeId: 'e1', podcastId: id(1), status: 'pending', timestamp: '2026-11-24T12:00:00Z' },
-    metadata: { retryCount: 0, source: 'episode_checker' },
-  };
+  const pending = () => pendingEpisode('e1', 'Due: 2026-11-24', 'Hello listeners');
+  const message = processingMessage('e1');
 
   it('takes a pending episode to processed with summary and show notes, once', async () => {
     const episodes = await pending();
     const llm = new ScriptedLlm();
-    expect(await processEpisode({ episodes, llm, clock }, message, { isLast: false })).toBe('processed');
+    expect(await processEpisode({ episodes, llm, clock }, message, { isLastAttempt: false })).toBe(
+      'processed',
+    );
     expect(await episodes.get('e1')).toMatchObject({
       status: 'processed',
       summary: 'reply 1',
       showNotes: 'reply 2',
       attempts: 1,
     });
-    expect(await processEpisode({ episodes, llm, clock }, message, { isLast: false })).toBe('already-done');
+    expect(await processEpisode({ episodes, llm, clock }, message, { isLastAttempt: false })).toBe(
+      'already-done',
+    );
     expect(llm.calls).toHaveLength(2);
   });
 
   it('marks the episode failed only on the last attempt', async () => {
     const episodes = await pending();
     const llm = new ScriptedLlm(2);
-    await expect(processEpisode({ episodes, llm, clock }, message, { isLast: false })).rejects.toThrow('503');
+    await expect(processEpisode({ episodes, llm, clock }, message, { isLastAttempt: false })).rejects.toThrow(
+      '503',
+    );
     expect((await episodes.get('e1'))?.status).toBe('processing');
-    await expect(processEpisode({ episodes, llm, clock }, message, { isLast: true })).rejects.toThrow('503');
+    await expect(processEpisode({ episodes, llm, clock }, message, { isLastAttempt: true })).rejects.toThrow(
+      '503',
+    );
     const failed = await episodes.get('e1');
     expect(failed).toMatchObject({ status: 'failed', error: INTERNAL_FAILURE });
     expect(JSON.stringify(failed)).not.toContain('503');
@@ -208,8 +229,8 @@ describe('processEpisode and getPodcastWithEpisodes', () => {
   it('asks for a retry when the episode has no record yet', async () => {
     const episodes = new MemoryEpisodes();
     await expect(
-      processEpisode({ episodes, llm: new ScriptedLlm(), clock }, message, { isLast: false }),
-    ).rejects.toThrow(EpisodeNotFoundError);
+      processEpisode({ episodes, llm: new ScriptedLlm(), clock }, message, { isLastAttempt: false }),
+    ).rejects.toThrow(NotFoundYetError);
   });
 
   it("lists the owner's podcast with its episodes oldest first, and 404s an unknown or another's one", async () => {
@@ -365,7 +386,9 @@ describe('unreadable records', () => {
       (e) => e,
     );
     expect(error).toBeInstanceOf(PodcastUnreadableError);
-    expect(error).toMatchObject({ status: 409, code: 'podcast_unreadable' });
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ code: 'podcast_unreadable' });
+    expect(statusOf(error as ConflictError)).toBe(409);
   });
 
   it('lets the episode checker skip an unreadable episode and send the others', async () => {
@@ -418,7 +441,7 @@ describe('episodes left processing', () => {
     expect(again.report).toMatchObject({ found: 0, reclaimed: 0 });
     // Processed from the resent message as usual.
     const llm = new ScriptedLlm();
-    expect(await processEpisode({ episodes, llm, clock }, publisher.sent[0]!, { isLast: false })).toBe(
+    expect(await processEpisode({ episodes, llm, clock }, publisher.sent[0]!, { isLastAttempt: false })).toBe(
       'processed',
     );
   });
@@ -452,27 +475,8 @@ class SlowLlm implements Llm {
 }
 
 describe('the episode time budget', () => {
-  async function pendingEpisode() {
-    const episodes = new MemoryEpisodes();
-    await episodes.createIfAbsent({
-      episodeId: 'slow',
-      podcastId: id(1),
-      episodeDate: '2026-11-24',
-      title: 't',
-      status: 'pending',
-      script: 'A long one',
-      attempts: 0,
-      createdAt: created,
-      updatedAt: created,
-    });
-    return episodes;
-  }
-  const message: EpisodeProcessingV1 = {
-    version: '1.0',
-    type: 'episode_processing',
-    data: { episodeId: 'slow', podcastId: id(1), status: 'pending', timestamp: '2026-11-24T12:00:00Z' },
-    metadata: { retryCount: 0, source: 'episode_checker' },
-  };
+  const pending = () => pendingEpisode('slow', 't', 'A long one');
+  const message = processingMessage('slow');
 
   it('keeps a margin of 10% (1 to 10 s) of the remaining time for recording the outcome', () => {
     expect(workBudgetMs(5000)).toBe(4000);
@@ -481,11 +485,11 @@ describe('the episode time budget', () => {
   });
 
   it('aborts an LLM call that outlasts the budget and rethrows it for a retry before the last attempt', async () => {
-    const episodes = await pendingEpisode();
+    const episodes = await pending();
     const llm = new SlowLlm(5000);
     const started = Date.now();
     await expect(
-      processEpisode({ episodes, llm, clock }, message, { isLast: false, budgetMs: 100 }),
+      processEpisode({ episodes, llm, clock }, message, { isLastAttempt: false, budgetMs: 100 }),
     ).rejects.toThrow(EpisodeTimedOutError);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(llm.signals[0]?.aborted).toBe(true);
@@ -493,9 +497,12 @@ describe('the episode time budget', () => {
   });
 
   it('ends the episode failed with timed_out on the last attempt', async () => {
-    const episodes = await pendingEpisode();
+    const episodes = await pending();
     await expect(
-      processEpisode({ episodes, llm: new SlowLlm(5000), clock }, message, { isLast: true, budgetMs: 100 }),
+      processEpisode({ episodes, llm: new SlowLlm(5000), clock }, message, {
+        isLastAttempt: true,
+        budgetMs: 100,
+      }),
     ).rejects.toThrow(EpisodeTimedOutError);
     expect(await episodes.get('slow')).toMatchObject({
       status: 'failed',
@@ -504,19 +511,19 @@ describe('the episode time budget', () => {
   });
 
   it('shares one budget between both calls: the second gets only what the first left', async () => {
-    const episodes = await pendingEpisode();
+    const episodes = await pending();
     const llm = new SlowLlm(150);
     await expect(
-      processEpisode({ episodes, llm, clock }, message, { isLast: true, budgetMs: 250 }),
+      processEpisode({ episodes, llm, clock }, message, { isLastAttempt: true, budgetMs: 250 }),
     ).rejects.toThrow(EpisodeTimedOutError);
     expect(llm.signals).toHaveLength(2);
     expect((await episodes.get('slow'))?.error).toMatchObject({ code: 'timed_out' });
   });
 
   it('finishes as usual within the budget', async () => {
-    const episodes = await pendingEpisode();
+    const episodes = await pending();
     const outcome = await processEpisode({ episodes, llm: new SlowLlm(10), clock }, message, {
-      isLast: true,
+      isLastAttempt: true,
       budgetMs: 2000,
     });
     expect(outcome).toBe('processed');

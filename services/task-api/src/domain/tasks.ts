@@ -6,7 +6,7 @@ import {
   type Task,
   type TaskSubmitted,
 } from '@offload/messages';
-import { NotFoundError, OffloadError, publicFailureOf, type PublicFailure } from '@offload/errors';
+import { NotFoundError, processOnce, type Attempt, type PublicFailure } from '@offload/errors';
 
 /** Where tasks live. Every state change is conditional so a redelivered message changes nothing. */
 export interface TaskStore {
@@ -28,9 +28,6 @@ export interface TaskQueue {
 
 /** The work a task stands for. Throwing means "retry me"; the last attempt marks the task failed. */
 export type TaskWork = (task: Task) => Promise<Record<string, unknown>>;
-
-/** The message came before (or without) its task record: retry, since the write may still land. */
-export class TaskNotFoundError extends OffloadError {}
 
 export function newTask(body: CreateTaskBody, taskId: string, now: string, owner: string): Task {
   return {
@@ -88,29 +85,31 @@ export async function getTask(store: TaskStore, taskId: string, owner: string): 
 export type ProcessOutcome = 'completed' | 'already-finished';
 
 /**
- * Processes one task idempotently: a task already completed or failed is left alone, a task
- * interrupted mid-work (still `processing`) is picked up again. On the last allowed attempt a
- * work failure marks the task `failed` before the error goes on to the DLQ. The task records only
- * the public failure (publicFailureOf); the chain reaches the logs and the DLQ reason.
+ * Processes one task idempotently (processOnce): a task already completed or failed is left
+ * alone, a task interrupted mid-work (still `processing`) is picked up again, a task not written
+ * yet is retried. On the last allowed attempt a failure marks the task `failed` with its public
+ * failure before the error goes on to the DLQ; the chain reaches the logs and the DLQ reason.
  */
-export async function processTask(
+export function processTask(
   deps: { store: TaskStore; work: TaskWork; clock: Clock },
   taskId: string,
-  attempt: { isLast: boolean },
+  attempt: Attempt,
 ): Promise<ProcessOutcome> {
-  const task = await deps.store.start(taskId, deps.clock.now().toISOString());
-  if (!task) {
-    const existing = await deps.store.get(taskId);
-    if (!existing) throw new TaskNotFoundError(`Task ${taskId} has no record`);
-    return 'already-finished';
-  }
-  let result: Record<string, unknown>;
-  try {
-    result = await deps.work(task);
-  } catch (error) {
-    if (attempt.isLast) await deps.store.fail(taskId, publicFailureOf(error), deps.clock.now().toISOString());
-    throw error;
-  }
-  const completed = await deps.store.complete(taskId, result, deps.clock.now().toISOString());
-  return completed ? 'completed' : 'already-finished';
+  const { store, clock } = deps;
+  return processOnce<Task, ProcessOutcome>(
+    {
+      record: `Task ${taskId}`,
+      start: () => store.start(taskId, clock.now().toISOString()),
+      exists: async () => (await store.get(taskId)) !== undefined,
+      alreadyDone: 'already-finished',
+      work: async (task) => {
+        const result = await deps.work(task);
+        return (await store.complete(taskId, result, clock.now().toISOString()))
+          ? 'completed'
+          : 'already-finished';
+      },
+      fail: (_task, failure) => store.fail(taskId, failure, clock.now().toISOString()),
+    },
+    attempt,
+  );
 }

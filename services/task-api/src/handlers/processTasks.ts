@@ -18,10 +18,8 @@ export const handler = sqsWorker({
   fifo: true,
   dlqName: config.TASKS_DLQ_NAME,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
-  recordHandler: async (message, { receiveCount, log }) => {
-    const outcome = await processTask(deps, message.data.task_id, {
-      isLast: receiveCount >= config.MAX_RECEIVE_COUNT,
-    });
+  recordHandler: async (message, { receiveCount, isLastAttempt, log }) => {
+    const outcome = await processTask(deps, message.data.task_id, { isLastAttempt });
     log.info('Task processed', { task_id: message.data.task_id, outcome, receive_count: receiveCount });
   },
 });

@@ -188,7 +188,7 @@ describe('task-api over HTTP with the local emulators', () => {
   // record, the 4th task would never complete.
   it('processes 10 tasks in order 1..10 when the 4th fails once, retrying the 4th', async () => {
     const tasks = Array.from({ length: 10 }, (_, i) => queuedTask(`ordered ${i + 1}`));
-    // The 4th task's record is written only after its first delivery has failed (TaskNotFoundError),
+    // The 4th task's record is written only after its first delivery has failed (NotFoundYetError),
     // so its completion proves a redelivery, and the queue's FIFO group must hold 5..10 behind it.
     for (const [i, task] of tasks.entries()) {
       if (i !== 3) await dynamo.send(new PutCommand({ TableName: TABLE, Item: task }));
@@ -230,7 +230,7 @@ describe('task-api over HTTP with the local emulators', () => {
 
     const dead = await deadLetterFor('the failing message in the DLQ', missing);
     expect(dead.attributes).toMatchObject({ failure_kind: 'exhausted', receive_count: '5' });
-    expect(dead.attributes.failure_reason).toMatch(/TaskNotFoundError/);
+    expect(dead.attributes.failure_reason).toMatch(/NotFoundYetError/);
 
     await waitForStatus(before.task_id, 'completed');
     const last = await waitForStatus(after.task_id, 'completed');

@@ -1,7 +1,7 @@
 import { INTERNAL_FAILURE, PublicFailureError } from '@offload/errors';
-import { NotFoundError } from '@offload/errors';
+import { NotFoundError, NotFoundYetError } from '@offload/errors';
 import { taskSubmitted, type CreateTaskBody } from '@offload/messages';
-import { getTask, processTask, submitTask, TaskNotFoundError, type TaskWork } from '../../src/domain/tasks';
+import { getTask, processTask, submitTask, type TaskWork } from '../../src/domain/tasks';
 import { steppingClock } from '@offload/testing/clock';
 import { MemoryTaskQueue, MemoryTaskStore } from '../support/memory';
 
@@ -73,7 +73,7 @@ describe('processTask', () => {
   it('moves a queued task to completed with the work result and one attempt', async () => {
     const { store, submitDeps, work, clock } = setup();
     await submitTask(submitDeps, 'alice', body);
-    expect(await processTask({ store, work, clock }, ID, { isLast: false })).toBe('completed');
+    expect(await processTask({ store, work, clock }, ID, { isLastAttempt: false })).toBe('completed');
     const task = await store.get(ID);
     expect(task).toMatchObject({ status: 'completed', result: { done: true }, attempts: 1 });
     expect(Date.parse(task!.completed_at!)).toBeGreaterThan(Date.parse(task!.started_at!));
@@ -84,17 +84,17 @@ describe('processTask', () => {
     let runs = 0;
     const work: TaskWork = async () => ({ run: ++runs });
     await submitTask(submitDeps, 'alice', body);
-    await processTask({ store, work, clock }, ID, { isLast: false });
+    await processTask({ store, work, clock }, ID, { isLastAttempt: false });
     const first = await store.get(ID);
-    expect(await processTask({ store, work, clock }, ID, { isLast: false })).toBe('already-finished');
+    expect(await processTask({ store, work, clock }, ID, { isLastAttempt: false })).toBe('already-finished');
     expect(await store.get(ID)).toEqual(first);
     expect(runs).toBe(1);
   });
 
-  it('throws TaskNotFoundError (retryable) when the task has no record', async () => {
+  it('throws NotFoundYetError (retryable) when the task has no record', async () => {
     const { store, work, clock } = setup();
-    await expect(processTask({ store, work, clock }, ID, { isLast: false })).rejects.toThrow(
-      TaskNotFoundError,
+    await expect(processTask({ store, work, clock }, ID, { isLastAttempt: false })).rejects.toThrow(
+      NotFoundYetError,
     );
   });
 
@@ -102,7 +102,7 @@ describe('processTask', () => {
     const { store, submitDeps, work, clock } = setup();
     await submitTask(submitDeps, 'alice', body);
     await store.start(ID, clock.now().toISOString());
-    expect(await processTask({ store, work, clock }, ID, { isLast: false })).toBe('completed');
+    expect(await processTask({ store, work, clock }, ID, { isLastAttempt: false })).toBe('completed');
     expect((await store.get(ID))?.attempts).toBe(2);
   });
 
@@ -112,11 +112,11 @@ describe('processTask', () => {
       throw new Error('printer on fire');
     };
     await submitTask(submitDeps, 'alice', body);
-    await expect(processTask({ store, work, clock }, ID, { isLast: false })).rejects.toThrow(
+    await expect(processTask({ store, work, clock }, ID, { isLastAttempt: false })).rejects.toThrow(
       'printer on fire',
     );
     expect((await store.get(ID))?.status).toBe('processing');
-    await expect(processTask({ store, work, clock }, ID, { isLast: true })).rejects.toThrow(
+    await expect(processTask({ store, work, clock }, ID, { isLastAttempt: true })).rejects.toThrow(
       'printer on fire',
     );
     // The record holds the public failure only; the internal text stays in the logs.
@@ -134,7 +134,7 @@ describe('processTask', () => {
       throw new PublicFailureError('due_date_passed', 'The due date has passed', { cause: new Error('x') });
     };
     await submitTask(submitDeps, 'alice', body);
-    await expect(processTask({ store, work, clock }, ID, { isLast: true })).rejects.toThrow();
+    await expect(processTask({ store, work, clock }, ID, { isLastAttempt: true })).rejects.toThrow();
     expect((await store.get(ID))?.error).toEqual({
       code: 'due_date_passed',
       message: 'The due date has passed',
