@@ -53,11 +53,16 @@ export async function runDoc(
         PATH: `${path.join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a timeout also ends what the doc started (a WebSocket client).
+      detached: true,
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      output += `\n(stopped after ${timeoutMs} ms)\n`;
+      process.kill(-child.pid!, 'SIGKILL');
+    }, timeoutMs);
     const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearTimeout(timer);
     const calls = readLines(path.join(dir, 'calls')).map((line) => {
