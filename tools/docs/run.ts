@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MARKER, answerMismatches, type CurlStatement } from './curls';
-import { ROOT } from './markdown';
+import { MARKER, answerMismatches, buildScript, isRunnable, retarget, type CurlStatement } from './curls';
+import { ROOT, parseDoc } from './markdown';
 
 /**
  * Every call goes through this function: it runs the real curl with the doc's own arguments, saves
@@ -88,4 +88,31 @@ function readLines(file: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** The docs that hold something to run. */
+export function runnableDocs(files: string[]): string[] {
+  return files.filter((file) =>
+    parseDoc(readFileSync(path.join(ROOT, file), 'utf8')).blocks.some(isRunnable),
+  );
+}
+
+export interface DocFileRun extends DocRun {
+  curls: CurlStatement[];
+  /** Calls that did not end in a 2xx. */
+  failed: CurlCall[];
+  ok: boolean;
+}
+
+/** One doc's shell blocks, with documented ports and stage moved to the stack under test. */
+export async function runDocFile(
+  file: string,
+  ports: Map<number, number>,
+  stage: string,
+): Promise<DocFileRun> {
+  const text = readFileSync(path.join(ROOT, file), 'utf8');
+  const { script, curls } = buildScript(parseDoc(text).blocks, text.split('\n'));
+  const run = await runDoc(file, retarget(script, ports, stage), curls);
+  const failed = run.calls.filter((call) => call.exitCode !== 0 || call.status < 200 || call.status > 299);
+  return { ...run, curls, failed, ok: run.exitCode === 0 && !failed.length && !run.problems.length };
 }

@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { discoverServices } from '../../local-stack/services';
-import { buildScript, isRunnable, retarget } from '../curls';
-import { ROOT, docFiles, parseDoc } from '../markdown';
-import { runDoc } from '../run';
+import { docFiles } from '../markdown';
+import { runDocFile, runnableDocs } from '../run';
 
 // The ports and stage the docs are written for: `npm start` with its defaults.
 const DOCUMENTED_HTTP_BASE = 3000;
@@ -26,13 +23,7 @@ function portPlan(): Map<number, number> {
   return plan;
 }
 
-const docs = docFiles()
-  .map((file) => {
-    const text = readFileSync(path.join(ROOT, file), 'utf8');
-    return { file, text, blocks: parseDoc(text).blocks };
-  })
-  .filter(({ blocks }) => blocks.some(isRunnable));
-
+const docs = runnableDocs(docFiles());
 let documented = 0;
 let calls = 0;
 
@@ -43,24 +34,18 @@ describe('every curl in the READMEs and docs/, verbatim, against the local stack
     );
   });
 
-  it.each(docs.map(({ file }) => file))(
+  it.each(docs)(
     '%s',
     async (file) => {
-      const { text, blocks } = docs.find((doc) => doc.file === file)!;
-      const { script, curls } = buildScript(blocks, text.split('\n'));
-      const run = await runDoc(file, retarget(script, portPlan(), TEST_STAGE), curls);
-      documented += curls.length;
+      const run = await runDocFile(file, portPlan(), TEST_STAGE);
+      documented += run.curls.length;
       calls += run.calls.length;
-      expect(curls.length).toBeGreaterThan(0);
-      const failed = run.calls.filter(
-        (call) => call.exitCode !== 0 || call.status < 200 || call.status > 299,
-      );
+      expect(run.curls.length).toBeGreaterThan(0);
       // The doc's own output shows where it went wrong (the curl's answer, node's error).
-      if (run.exitCode !== 0 || failed.length || run.problems.length)
-        process.stderr.write(`\n${file} printed:\n${run.output.slice(-4000)}\n`);
+      if (!run.ok) process.stderr.write(`\n${file} printed:\n${run.output.slice(-4000)}\n`);
       expect(run.problems).toEqual([]);
       expect(run.exitCode).toBe(0);
-      expect(failed).toEqual([]);
+      expect(run.failed).toEqual([]);
     },
     300_000,
   );
