@@ -33,12 +33,12 @@ export interface DocScript {
 export const MARKER = '__doc_curl';
 
 /**
- * Joins a doc's runnable shell blocks into one script and finds each statement holding a curl.
- * A statement is a line run outside quotes and backslash continuations; before each one that
- * starts with or contains `curl` goes `__doc_curl=<id>`, a separate assignment that changes none of
- * the doc's commands but lets the wrapper say which documented curl a call came from. Expected
- * answers come from a `# {…}` comment on or right after the statement, or from an http/json block
- * right after the shell block (for the block's last curl).
+ * Joins a doc's runnable shell blocks into one script and finds each curl in it (a `curl` command
+ * word outside quotes and comments). Each gets the prefix `__doc_curl=<id> `, an assignment for
+ * that one command that changes nothing it does but lets the wrapper file each call (in a loop,
+ * every call) under the documented curl it came from. Expected answers come from a `# {…}`
+ * comment on or right after the curl's statement, or from an http/json block right after the
+ * shell block (for the block's last curl).
  */
 export function buildScript(blocks: FencedBlock[], docLines: string[]): DocScript {
   const out: string[] = [];
@@ -51,25 +51,25 @@ export function buildScript(blocks: FencedBlock[], docLines: string[]): DocScrip
     let continued = false;
     let current: CurlStatement | undefined;
     lines.forEach((line, offset) => {
-      const startsStatement = !inSingle && !inDouble && !continued;
       const docLine = block.line + 1 + offset;
-      if (startsStatement) {
+      if (!inSingle && !inDouble && !continued) {
         const comment = /^\s*#\s*(\{.*)$/.exec(line);
         if (comment && current && !current.expect)
           current.expect = { headers: [], body: parsePattern(comment[1]!) };
         else if (!/^\s*(#.*)?$/.test(line)) current = undefined;
-        if (!/^\s*#/.test(line) && /(^|[\s($|])curl\s/.test(line)) {
-          // The marker goes before the line; after `do` or `|` it would change what the line means.
-          if (/^\s*(do|then|else|elif|done|fi|\||&&)(\s|$)/.test(line))
-            throw new Error(
-              `line ${docLine}: start a statement holding a curl on its own line (${line.trim()})`,
-            );
-          current = { id: curls.length + 1, line: docLine, text: line.trim() };
-          curls.push(current);
-          out.push(`${MARKER}=${current.id}`);
-        }
       } else if (current) current.text += `\n${line.trim()}`;
-      ({ inSingle, inDouble } = quoteState(line, inSingle, inDouble));
+      const scan = scanLine(line, inSingle, inDouble);
+      const found = scan.curls.map((at) => ({ at, id: curls.length + scan.curls.indexOf(at) + 1 }));
+      // Right to left, so earlier positions stay valid.
+      const marked = found.reduceRight(
+        (text, { at, id }) => `${text.slice(0, at)}${MARKER}=${id} ${text.slice(at)}`,
+        line,
+      );
+      for (const { id } of found) {
+        current = { id, line: docLine, text: line.trim() };
+        curls.push(current);
+      }
+      ({ inSingle, inDouble } = scan);
       continued = !inSingle && !inDouble && /\\$/.test(line);
       // A `# {…}` comment at the end of the statement's last line shows its answer.
       const trailing = !inSingle && !inDouble && !continued ? /\s#\s*\{/.exec(stripQuoted(line)) : null;
@@ -78,7 +78,7 @@ export function buildScript(blocks: FencedBlock[], docLines: string[]): DocScrip
           headers: [],
           body: parsePattern(line.slice(trailing.index + trailing[0].length - 1)),
         };
-      out.push(line);
+      out.push(marked);
     });
     const next = blocks[index + 1];
     const last = curls.at(-1);
@@ -92,15 +92,24 @@ function onlyBlankBetween(lines: string[], endLine: number, nextLine: number): b
   return lines.slice(endLine, nextLine - 1).every((line) => line.trim() === '');
 }
 
-function quoteState(line: string, single: boolean, double: boolean) {
+/** Quote state at the end of the line, and where a `curl` command word starts outside quotes. */
+function scanLine(line: string, single: boolean, double: boolean) {
+  const curls: number[] = [];
   for (let i = 0; i < line.length; i++) {
     const char = line[i];
     if (char === '\\' && !single) i++;
     else if (char === "'" && !double) single = !single;
     else if (char === '"' && !single) double = !double;
-    else if (char === '#' && !single && !double && (i === 0 || /\s/.test(line[i - 1]!))) break;
+    else if (single || double) continue;
+    else if (char === '#' && (i === 0 || /\s/.test(line[i - 1]!))) break;
+    else if (
+      line.startsWith('curl', i) &&
+      (i === 0 || /[\s(|;&]/.test(line[i - 1]!)) &&
+      /\s/.test(line[i + 4] ?? '')
+    )
+      curls.push(i);
   }
-  return { inSingle: single, inDouble: double };
+  return { inSingle: single, inDouble: double, curls };
 }
 
 /** The line with quoted text blanked, so a `#` inside quotes is not taken for a comment. */
