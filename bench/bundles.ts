@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { functionEnv } from '../tools/local-stack/offline';
 import { discoverServices, printConfig, ROOT } from '../tools/local-stack/services';
 import { esbuildOptions, readService, type ServiceSpec } from './serverless';
@@ -24,6 +24,11 @@ const SDK_CLIENTS: Record<string, { pkg: string; client: string }> = {
   secretsmanager: { pkg: '@aws-sdk/client-secrets-manager', client: 'SecretsManagerClient' },
   lambda: { pkg: '@aws-sdk/client-lambda', client: 'LambdaClient' },
   states: { pkg: '@aws-sdk/client-sfn', client: 'SFNClient' },
+  // execute-api:ManageConnections: posting to WebSocket connections.
+  'execute-api': {
+    pkg: '@aws-sdk/client-apigatewaymanagementapi',
+    client: 'ApiGatewayManagementApiClient',
+  },
 };
 
 /**
@@ -44,6 +49,12 @@ interface Bundle {
   bytes: number;
   /** The largest packages in the bundle (bytes of output each), from esbuild's metafile. */
   largest: [string, number][];
+  /**
+   * Packages the bundle evaluates when it loads: reached from the entry point through static
+   * imports only. A package reached only through `import()` ships in the bundle but loads on first
+   * use, so it is no part of the cold load and not in the bare baseline either.
+   */
+  loadsAtStart: Set<string>;
 }
 
 interface Target {
@@ -80,7 +91,26 @@ async function bundle(options: BuildOptions, outfile: string): Promise<Bundle> {
     byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + bytesInOutput);
   }
   const largest = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 5);
-  return { file: outfile, bytes: (await stat(outfile)).size, largest };
+  return {
+    file: outfile,
+    bytes: (await stat(outfile)).size,
+    largest,
+    loadsAtStart: loadedAtStart(metafile, output),
+  };
+}
+
+function loadedAtStart(metafile: Metafile, output: Metafile['outputs'][string] | undefined): Set<string> {
+  const reached = new Set<string>();
+  const pending = output?.entryPoint ? [output.entryPoint] : [];
+  for (let input = pending.pop(); input !== undefined; input = pending.pop()) {
+    if (reached.has(input)) continue;
+    reached.add(input);
+    for (const { path: imported, kind, external } of metafile.inputs[input]?.imports ?? []) {
+      if (kind !== 'dynamic-import' && !external) pending.push(imported);
+    }
+  }
+  // Inputs tree shaking dropped (nothing of them is used) add nothing to the output.
+  return new Set([...reached].filter((input) => output?.inputs[input]?.bytesInOutput).map(packageOf));
 }
 
 const kib = (bytes: number) => bytes / 1024;
@@ -139,8 +169,10 @@ async function withSourceMaps(of: Measured, dir: string): Promise<{ of: Measured
 
 /**
  * Minified bundle size and cold module-load time of every function in every service, against a
- * bare handler that only creates the SDK clients its IAM role lets it call. Bundles are built with
- * the services' own esbuild settings; each load is a fresh `node` process requiring the bundle.
+ * bare handler that only creates the SDK clients its IAM role lets it call and its bundle loads at
+ * start (a client loaded on first use, as the SSM parameter reads are, is left out of both). Bundles
+ * are built with the services' own esbuild settings; each load is a fresh `node` process requiring
+ * the bundle, with the same environment and NODE_OPTIONS as the baseline's.
  */
 export async function run(options: BenchOptions): Promise<Row[]> {
   const loads = options.quick ? 3 : 7;
@@ -209,6 +241,10 @@ export async function run(options: BenchOptions): Promise<Row[]> {
 
           const clients = fn.awsServices.flatMap((prefix) => {
             const client = SDK_CLIENTS[prefix];
+            if (client && !target.bundle.loadsAtStart.has(client.pkg)) {
+              options.log(`${GROUP}: ${service.name}/${fn.name} loads ${client.pkg} on first use`);
+              return [];
+            }
             if (client && installed(client.pkg)) return [client];
             // e.g. kms:Decrypt, which SSM uses on the function's behalf for SecureString parameters.
             if (!leftOut.has(prefix))

@@ -1,4 +1,3 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type OpenAI from 'openai';
 
 export interface ChatMessage {
@@ -30,15 +29,10 @@ export const DEFAULT_MAX_TOKENS = 1024;
 /** Reads one SecureString parameter, decrypted. */
 export type ParameterReader = (name: string) => Promise<string>;
 
-let ssm: SSMClient | undefined;
-
-const readSsmParameter: ParameterReader = async (name) => {
-  ssm ??= new SSMClient({});
-  const out = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-  const value = out.Parameter?.Value;
-  if (!value) throw new Error(`SSM parameter ${name} has no value`);
-  return value;
-};
+// The shared client, loaded on first use: workers given OPENAI_API_KEY never load the SSM client,
+// and those reading the parameter load it on their first call, not in every cold start's INIT.
+const readSsmParameter: ParameterReader = async (name) =>
+  (await import('@offload/aws/ssm')).readSecureParameter(name);
 
 /**
  * Where the OpenAI key comes from: OPENAI_API_KEY when set (local runs, any provider); otherwise
