@@ -312,6 +312,9 @@ function generate({ service, stage, custom = {}, localStages = [], lambdaId = la
   return out;
 }
 
+// JSON, not structuredClone: structuredClone keeps shared references shared.
+const structuredCopy = (value) => JSON.parse(JSON.stringify(value));
+
 class DeclaredResources {
   constructor(serverless) {
     this.serverless = serverless;
@@ -323,13 +326,17 @@ class DeclaredResources {
     const service = sls.service;
     const custom = service.custom || {};
     const provider = sls.getProvider('aws');
-    const generated = generate({
-      service: service.service,
-      stage: provider.getStage(),
-      custom,
-      localStages: (custom.http && custom.http.neverDeployedStages) || [],
-      lambdaId: (name) => provider.naming.getLambdaLogicalId(name),
-    });
+    // A copy: the generated resources must share no object with `custom` (or each other), or
+    // `serverless print`, which the local stack provisions from, writes a `$ref` in their place.
+    const generated = structuredCopy(
+      generate({
+        service: service.service,
+        stage: provider.getStage(),
+        custom,
+        localStages: (custom.http && custom.http.neverDeployedStages) || [],
+        lambdaId: (name) => provider.naming.getLambdaLogicalId(name),
+      }),
+    );
     if (!service.resources) {
       // A service with no resources section of its own: `serverless print` (the local stack's
       // provisioning) shows the configuration input, so the generated section goes there too.

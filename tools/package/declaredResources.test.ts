@@ -499,4 +499,39 @@ describe('the plugin, at initialize', () => {
     ]);
     expect(functions.processWork?.environment).toEqual({ MAX_RECEIVE_COUNT: '3' });
   });
+
+  it('shares no object with the declaration, so `serverless print` writes no $ref in its place', () => {
+    const filterPolicy = { priority: ['normal'] };
+    const custom = {
+      names,
+      queues: {
+        Work: {
+          visibility: 30,
+          maxReceiveCount: 3,
+          consumer: 'processWork',
+          dlqAlarm: 'x',
+          subscription: { topic: 'Topic', filterPolicy },
+        },
+      },
+    };
+    const configurationInput: Record<string, unknown> = {
+      service,
+      custom,
+      functions: { processWork: { handler: 'h' } },
+    };
+    const serverless = {
+      configurationInput,
+      service: { service, custom, functions: { processWork: { handler: 'h' } } },
+      classes: { Error },
+      getProvider: () => ({
+        getStage: () => 'test',
+        naming: { getLambdaLogicalId: (name: string) => `${name}LambdaFunction` },
+      }),
+    };
+    new DeclaredResources(serverless).hooks.initialize();
+    const printed = configurationInput.resources as { Resources: Record<string, Resource> };
+    const subscription = Object.values(printed.Resources).find((r) => r.Type === 'AWS::SNS::Subscription');
+    expect(subscription?.Properties?.FilterPolicy).toEqual(filterPolicy);
+    expect(subscription?.Properties?.FilterPolicy).not.toBe(filterPolicy);
+  });
 });
