@@ -313,7 +313,7 @@ function generate({ service, stage, custom = {}, localStages = [], lambdaId = la
 }
 
 // JSON, not structuredClone: structuredClone keeps shared references shared.
-const structuredCopy = (value) => JSON.parse(JSON.stringify(value));
+const jsonCopy = (value) => JSON.parse(JSON.stringify(value));
 
 class DeclaredResources {
   constructor(serverless) {
@@ -328,7 +328,7 @@ class DeclaredResources {
     const provider = sls.getProvider('aws');
     // A copy: the generated resources must share no object with `custom` (or each other), or
     // `serverless print`, which the local stack provisions from, writes a `$ref` in their place.
-    const generated = structuredCopy(
+    const generated = jsonCopy(
       generate({
         service: service.service,
         stage: provider.getStage(),
