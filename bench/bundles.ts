@@ -118,14 +118,18 @@ const describeLargest = ({ largest }: Bundle) =>
   largest.map(([name, bytes]) => `${name} ${kib(bytes).toFixed(0)}`).join(', ');
 
 /**
- * Each function's environment as deployed at stage `local` (the stage that resolves without an
- * AWS account), from `serverless print`: the handlers read their configuration at load time.
+ * Each function's environment and the IAM actions its own role allows, as deployed at stage
+ * `local` (the stage that resolves without an AWS account), from `serverless print`: the handlers
+ * read their configuration at load time, and the grants the declared-resources plugin generates
+ * (queue producers, consumers) are only in the printed configuration.
  */
-async function functionEnvironments(service: ServiceSpec): Promise<Record<string, Record<string, string>>> {
+async function functionSettings(
+  service: ServiceSpec,
+): Promise<Record<string, { env: Record<string, string>; actions: string[] }>> {
   type Env = Record<string, unknown> | undefined;
   const config = await printConfig<{
     provider?: { environment?: Env };
-    functions?: Record<string, { environment?: Env }>;
+    functions?: Record<string, { environment?: Env; iamRoleStatements?: unknown }>;
   }>(service, 'local');
   const strings = (env: Env) =>
     Object.fromEntries(
@@ -134,9 +138,39 @@ async function functionEnvironments(service: ServiceSpec): Promise<Record<string
   return Object.fromEntries(
     Object.entries(config.functions ?? {}).map(([fn, spec]) => [
       fn,
-      { ...strings(config.provider?.environment), ...strings(spec.environment) },
+      {
+        env: { ...strings(config.provider?.environment), ...strings(spec.environment) },
+        actions: allowedActions(spec.iamRoleStatements),
+      },
     ]),
   );
+}
+
+/** `service:Action` of every Allow statement (wildcards dropped: they name no one command). */
+function allowedActions(statements: unknown): string[] {
+  const actions = new Set<string>();
+  for (const statement of Array.isArray(statements) ? statements : []) {
+    const { Effect, Action } = (statement ?? {}) as { Effect?: unknown; Action?: unknown };
+    if (Effect !== 'Allow') continue;
+    for (const action of Array.isArray(Action) ? Action : [Action]) {
+      if (typeof action === 'string' && /^[\w-]+:\w+$/.test(action)) actions.add(action);
+    }
+  }
+  return [...actions].sort();
+}
+
+/** The SDK's command for an IAM action, when the client package has one (`dynamodb:PutItem`). */
+async function commandsOf(pkg: string, actions: string[], prefix: string): Promise<string[]> {
+  let exported: Record<string, unknown>;
+  try {
+    exported = (await import(require.resolve(pkg, { paths: [ROOT] }))) as Record<string, unknown>;
+  } catch {
+    return [];
+  }
+  return actions
+    .filter((action) => action.startsWith(`${prefix}:`))
+    .map((action) => `${action.slice(prefix.length + 1)}Command`)
+    .filter((command) => typeof exported[command] === 'function');
 }
 
 function installed(pkg: string): boolean {
@@ -197,10 +231,10 @@ export async function run(options: BenchOptions): Promise<Row[]> {
         console.warn(`${GROUP}: skipping ${found.name}: ${(error as Error).message}`);
       }
     }
-    options.log(`${GROUP}: reading each function's environment (serverless print)`);
+    options.log(`${GROUP}: reading each function's environment and role (serverless print)`);
     const environments = await Promise.all(
       services.map((service) =>
-        functionEnvironments(service).catch((error: unknown) => {
+        functionSettings(service).catch((error: unknown) => {
           console.warn(
             `${GROUP}: skipping ${service.name}: serverless print failed: ${(error as Error).message}`,
           );
@@ -231,7 +265,8 @@ export async function run(options: BenchOptions): Promise<Row[]> {
             built = bundle(buildOptions, outfile);
             builds.set(fn.entry, built);
           }
-          const env = { ...runtimeEnv, ...environment[fn.name] };
+          const settings = environment[fn.name] ?? { env: {}, actions: [] };
+          const env = { ...runtimeEnv, ...settings.env };
           const target: Target = { bundle: await built, env, loads: [] };
           options.log(
             `${GROUP}: ${service.name}/${fn.name} ${kib(target.bundle.bytes).toFixed(0)} KiB, largest (KiB): ${describeLargest(target.bundle)}`,
@@ -239,31 +274,44 @@ export async function run(options: BenchOptions): Promise<Row[]> {
           // The bare handler starts with the same NODE_OPTIONS as the function.
           const nodeOptions = env.NODE_OPTIONS ?? '';
 
-          const clients = fn.awsServices.flatMap((prefix) => {
-            const client = SDK_CLIENTS[prefix];
-            if (client && !target.bundle.loadsAtStart.has(client.pkg)) {
-              options.log(`${GROUP}: ${service.name}/${fn.name} loads ${client.pkg} on first use`);
+          const prefixes = [...new Set(settings.actions.map((action) => action.split(':')[0]!))];
+          const perPrefix = await Promise.all(
+            prefixes.map(async (prefix) => {
+              const client = SDK_CLIENTS[prefix];
+              if (client && !target.bundle.loadsAtStart.has(client.pkg)) {
+                options.log(`${GROUP}: ${service.name}/${fn.name} loads ${client.pkg} on first use`);
+                return [];
+              }
+              if (client && installed(client.pkg)) {
+                return [{ ...client, commands: await commandsOf(client.pkg, settings.actions, prefix) }];
+              }
+              // e.g. kms:Decrypt, which SSM uses on the function's behalf for SecureString parameters.
+              if (!leftOut.has(prefix))
+                console.warn(
+                  `${GROUP}: no installed SDK client for ${prefix}:*, left out of the bare baselines`,
+                );
+              leftOut.add(prefix);
               return [];
-            }
-            if (client && installed(client.pkg)) return [client];
-            // e.g. kms:Decrypt, which SSM uses on the function's behalf for SecureString parameters.
-            if (!leftOut.has(prefix))
-              console.warn(
-                `${GROUP}: no installed SDK client for ${prefix}:*, left out of the bare baselines`,
-              );
-            leftOut.add(prefix);
-            return [];
-          });
+            }),
+          );
+          const clients = perPrefix.flat();
+          const commands = clients.flatMap(({ commands }) => commands);
           const label = clients.length
-            ? `bare ${clients.map(({ pkg }) => pkg.replace('@aws-sdk/', '')).join(' + ')}`
+            ? `bare ${clients.map(({ pkg }) => pkg.replace('@aws-sdk/', '')).join(' + ')}, ${commands.length} commands`
             : 'bare (no SDK client)';
-          const key = `${label}|${nodeOptions}|${JSON.stringify(esbuild)}`;
+          const key = `${label}|${commands.join(',')}|${nodeOptions}|${JSON.stringify(esbuild)}`;
           let bare = bares.get(key);
           if (!bare) {
+            // The commands it is allowed to send are part of what a bare handler making the same
+            // calls loads: with the SDK's ES builds, esbuild keeps only the commands imported.
             const source = [
-              ...clients.map(({ pkg, client }) => `import { ${client} } from '${pkg}';`),
+              ...clients.map(
+                ({ pkg, client, commands }) =>
+                  `import { ${[client, ...commands].join(', ')} } from '${pkg}';`,
+              ),
               `const clients = [${clients.map(({ client }) => `new ${client}({})`).join(', ')}];`,
-              'export const handler = async () => ({ clients: clients.length });',
+              `const commands = [${commands.join(', ')}];`,
+              'export const handler = async () => ({ clients: clients.length, commands: commands.length });',
             ].join('\n');
             const file = path.join(dir, 'bare', `${bares.size}.js`);
             const bareBundle = await bundle(

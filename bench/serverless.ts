@@ -60,8 +60,6 @@ export interface FunctionSpec {
   name: string;
   /** Absolute path of the handler's source file. */
   entry: string;
-  /** Service prefixes of the IAM actions its own role allows (`dynamodb`, `sqs`, ...). */
-  awsServices: string[];
 }
 
 export interface ServiceSpec {
@@ -81,18 +79,6 @@ function entryOf(dir: string, handler: string): string {
   throw new Error(`No source file for handler ${handler} in ${dir}`);
 }
 
-function iamServices(statements: unknown): string[] {
-  const prefixes = new Set<string>();
-  for (const statement of Array.isArray(statements) ? statements : []) {
-    if (!isObject(statement) || statement.Effect !== 'Allow') continue;
-    const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-    for (const action of actions) {
-      if (typeof action === 'string' && action.includes(':')) prefixes.add(action.split(':')[0]!);
-    }
-  }
-  return [...prefixes].sort();
-}
-
 export function readService(name: string, dir: string): ServiceSpec {
   const document = readYaml(path.join(dir, 'serverless.yml'));
   const functions = Object.entries(isObject(document.functions) ? document.functions : {}).map(
@@ -102,7 +88,6 @@ export function readService(name: string, dir: string): ServiceSpec {
       return {
         name: fn,
         entry: entryOf(dir, handler),
-        awsServices: iamServices(isObject(spec) ? spec.iamRoleStatements : undefined),
       };
     },
   );
