@@ -294,6 +294,13 @@ function wrongValues(shape: Shape): fc.Arbitrary<{ label: string; value: unknown
 
 const PROTOTYPE_KEYS = ['__proto__', 'constructor'];
 
+/**
+ * One mutation per case: a prototype key nested in a generated value is the forbidden-key case's to
+ * test (the JSON parser rightly names that key before anything else is looked at).
+ */
+const withoutPrototypeKeys = (value: unknown) =>
+  !/"(__proto__|constructor)"\s*:/.test(JSON.stringify(value) ?? '');
+
 /** Keys no body schema allows, the prototype-polluting ones among them. */
 const UNKNOWN_KEY = fc.oneof(
   fc.constantFrom(
@@ -354,7 +361,7 @@ function mutated(shape: Shape, path: string[]): fc.Arbitrary<Mutated> {
         .tuple(
           valid(shape),
           UNKNOWN_KEY.filter((key) => !keys.includes(key)),
-          fc.jsonValue({ maxDepth: 2 }),
+          fc.jsonValue({ maxDepth: 2 }).filter(withoutPrototypeKeys),
         )
         .map(([body, key, value]) => {
           const copy = { ...(body as Record<string, unknown>) };
@@ -491,9 +498,7 @@ function notAnObject(validBody: fc.Arbitrary<string>): fc.Arbitrary<{ label: str
     fc
       .jsonValue({ maxDepth: 2 })
       .filter((value) => value === null || typeof value !== 'object' || Array.isArray(value))
-      // One mutation per case: a forbidden key inside the array is the forbidden-key case's to test
-      // (the parser rightly names that key before it looks at the body's type).
-      .filter((value) => !/"(__proto__|constructor)"\s*:/.test(JSON.stringify(value) ?? ''))
+      .filter(withoutPrototypeKeys)
       .map((value) => ({
         label: 'JSON scalar or array',
         text: JSON.stringify(value) ?? 'null',
