@@ -32,22 +32,24 @@ const SDK_CLIENTS: Record<string, { pkg: string; client: string }> = {
 };
 
 /**
- * Requires the bundle once in a fresh process and prints the CPU milliseconds (user + system) the
- * require took. CPU time, not wall time: on a shared machine the wall time of a 200 ms load swings
+ * Imports the bundle once in a fresh process and prints the CPU milliseconds (user + system) the
+ * import took (the entry and the chunks it imports statically; not those imported on first use). CPU time, not wall time: on a shared machine the wall time of a 200 ms load swings
  * by 3x with other processes' load, while its CPU time moves by a few percent; on a dedicated
  * Lambda core the two are close (module loading reads only cached files).
  */
 const LOAD_SCRIPT = [
   'const start = process.cpuUsage();',
-  'require(process.argv[1]);',
-  'const used = process.cpuUsage(start);',
-  'process.stdout.write(String((used.user + used.system) / 1000), () => process.exit(0));',
+  "import(require('node:url').pathToFileURL(process.argv[1]).href).then(() => {",
+  '  const used = process.cpuUsage(start);',
+  '  process.stdout.write(String((used.user + used.system) / 1000), () => process.exit(0));',
+  '});',
 ].join('\n');
 
 interface Bundle {
   file: string;
+  /** Bytes of the entry file and of the chunks it imports statically (what a cold start reads). */
   bytes: number;
-  /** The largest packages in the bundle (bytes of output each), from esbuild's metafile. */
+  /** The largest packages in those files (bytes of output each), from esbuild's metafile. */
   largest: [string, number][];
   /**
    * Packages the bundle evaluates when it loads: reached from the entry point through static
@@ -83,17 +85,44 @@ function packageOf(input: string): string {
   return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }
 
-async function bundle(options: BuildOptions, outfile: string): Promise<Bundle> {
-  const { metafile } = await build({ ...options, outfile, write: true, logLevel: 'silent', metafile: true });
-  const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith('.js'))?.[1];
+/** Builds `options` into `outdir` as `name` plus its chunks (the build may split). */
+async function bundle(options: BuildOptions, outdir: string, name: string): Promise<Bundle> {
+  const { metafile } = await build({
+    ...options,
+    outdir,
+    entryNames: name,
+    write: true,
+    logLevel: 'silent',
+    metafile: true,
+  });
+  // `import()` targets are entry points too; the function's own is the one named `name`.
+  const [file, output] =
+    Object.entries(metafile.outputs).find(
+      ([out]) => !out.endsWith('.map') && path.parse(out).name === name,
+    ) ?? [];
+  if (!file || !output) throw new Error(`${name}: the build wrote no entry point`);
+  // What a cold start reads: the entry and the chunks it imports statically, transitively.
+  const files = new Set<string>();
+  for (let pending = [file]; pending.length > 0;) {
+    const next = pending.pop()!;
+    if (files.has(next)) continue;
+    files.add(next);
+    for (const { path: imported, kind } of metafile.outputs[next]?.imports ?? []) {
+      if (kind === 'import-statement' && metafile.outputs[imported]) pending.push(imported);
+    }
+  }
   const byPackage = new Map<string, number>();
-  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
-    byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + bytesInOutput);
+  for (const out of files) {
+    for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[out]!.inputs)) {
+      byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + bytesInOutput);
+    }
   }
   const largest = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  const absolute = (out: string) => path.resolve(options.absWorkingDir ?? process.cwd(), out);
+  const sizes = await Promise.all([...files].map(async (out) => (await stat(absolute(out))).size));
   return {
-    file: outfile,
-    bytes: (await stat(outfile)).size,
+    file: absolute(file),
+    bytes: sizes.reduce((sum, size) => sum + size, 0),
     largest,
     loadsAtStart: loadedAtStart(metafile, output),
   };
@@ -195,8 +224,7 @@ async function loadMs(target: Target): Promise<number> {
 
 /** The function's bundle rebuilt with linked source maps, loaded with --enable-source-maps. */
 async function withSourceMaps(of: Measured, dir: string): Promise<{ of: Measured; target: Target }> {
-  const file = path.join(dir, 'mapped', path.basename(of.target.bundle.file));
-  const built = await bundle({ ...of.build, sourcemap: 'linked' }, file);
+  const built = await bundle({ ...of.build, sourcemap: 'linked' }, path.join(dir, 'mapped'), 'mapped');
   const nodeOptions = `${of.target.env.NODE_OPTIONS ?? ''} --enable-source-maps`.trim();
   return { of, target: { bundle: built, env: { ...of.target.env, NODE_OPTIONS: nodeOptions }, loads: [] } };
 }
@@ -254,7 +282,6 @@ export async function run(options: BenchOptions): Promise<Row[]> {
       options.log(`${GROUP}: building ${service.name} (${service.functions.length} functions)`);
       for (const fn of service.functions) {
         try {
-          const outfile = path.join(dir, service.name, `${path.parse(fn.entry).name}.js`);
           const buildOptions: BuildOptions = {
             ...esbuild,
             entryPoints: [fn.entry],
@@ -262,7 +289,7 @@ export async function run(options: BenchOptions): Promise<Row[]> {
           };
           let built = builds.get(fn.entry);
           if (!built) {
-            built = bundle(buildOptions, outfile);
+            built = bundle(buildOptions, path.join(dir, service.name), path.parse(fn.entry).name);
             builds.set(fn.entry, built);
           }
           const settings = environment[fn.name] ?? { env: {}, actions: [] };
@@ -313,13 +340,13 @@ export async function run(options: BenchOptions): Promise<Row[]> {
               `const commands = [${commands.join(', ')}];`,
               'export const handler = async () => ({ clients: clients.length, commands: commands.length });',
             ].join('\n');
-            const file = path.join(dir, 'bare', `${bares.size}.js`);
             const bareBundle = await bundle(
               {
                 ...esbuild,
                 stdin: { contents: source, loader: 'ts', resolveDir: ROOT, sourcefile: 'bare.ts' },
               },
-              file,
+              path.join(dir, 'bare'),
+              `bare${bares.size}`,
             );
             bare = {
               label,

@@ -123,12 +123,14 @@ const PLUGIN_ONLY = [
   'stripEntryResolveExtensions',
   'disposeContext',
   'config',
+  // Where chunks are written (serverless/esbuild-plugins.cjs), not what they hold.
+  'plugins',
 ];
 
 /**
  * The esbuild options serverless-esbuild would use for this service: its defaults, the target
  * from the runtime, then `custom.esbuild` (in this repo a reference to serverless/base.yml).
- * `exclude` becomes `external`, as the plugin does.
+ * `exclude` becomes `external` and `outputFileExtension` becomes `outExtension`, as the plugin does.
  */
 export function esbuildOptions(service: ServiceSpec): Record<string, unknown> {
   const runtime = follow(at(service.yaml, 'provider.runtime'), service.dir);
@@ -146,5 +148,10 @@ export function esbuildOptions(service: ServiceSpec): Record<string, unknown> {
     Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
   const exclude = strings(merged.exclude);
   const options = Object.fromEntries(Object.entries(merged).filter(([key]) => !PLUGIN_ONLY.includes(key)));
-  return { ...options, external: [...strings(merged.external), ...(exclude.includes('*') ? [] : exclude)] };
+  const extension = typeof merged.outputFileExtension === 'string' ? merged.outputFileExtension : '.js';
+  return {
+    ...options,
+    ...(extension !== '.js' && { outExtension: { '.js': extension } }),
+    external: [...strings(merged.external), ...(exclude.includes('*') ? [] : exclude)],
+  };
 }

@@ -88,7 +88,7 @@ export function bundleSizes(outDir: string): FunctionBundle[] {
     .map((file) => {
       const zipPath = path.join(outDir, file);
       const entries = zipEntries(readFileSync(zipPath));
-      const js = entries.filter((entry) => entry.name.endsWith('.js'));
+      const js = entries.filter((entry) => /\.m?js$/.test(entry.name));
       return {
         name: file.replace(/\.zip$/, ''),
         zipBytes: statSync(zipPath).size,
