@@ -24,6 +24,9 @@ export const run: RowGroup = async ({ quick, log }) => {
     latencyMs: 0,
     batchPhasesMs: { validatingMs: 3_600_000, inProgressMs: 0, finalizingMs: 0 },
   });
+  // The provider reads these; they are put back afterwards, or every local stack a later group
+  // starts would inherit them and call this stand-in after it stopped.
+  const saved = { OPENAI_BASE_URL: process.env.OPENAI_BASE_URL, OPENAI_API_KEY: process.env.OPENAI_API_KEY };
   process.env.OPENAI_BASE_URL = stub.url;
   process.env.OPENAI_API_KEY = 'bench';
   try {
@@ -87,6 +90,10 @@ export const run: RowGroup = async ({ quick, log }) => {
       ),
     ];
   } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
     await stub.stop();
   }
 };

@@ -273,6 +273,8 @@ interface Flow {
 }
 
 const ALICE = { 'x-api-key': 'dev-key-alice' };
+/** The development operator key: the scheduler and checker routes take only an operator's. */
+const OLGA = { 'x-api-key': 'dev-key-olga' };
 
 /** Ids made by setup for run, per flow. */
 const made = new Map<string, string[]>();
@@ -289,6 +291,7 @@ const FLOWS: Flow[] = [
     async run({ ready, items, invoked, read }) {
       const ids = await postEach(`${ready.urls['task-api']!}/tasks`, items, 'task_id', (i) => ({
         body: { title: `Cost ${i}`, description: 'Counted', priority: 'High' },
+        headers: ALICE,
       }));
       invoked(items);
       const table = `offload-task-api-${STAGE}-tasks`;
@@ -301,9 +304,14 @@ const FLOWS: Flow[] = [
     items: 20,
     floor: [
       ['Lambda', 1.2, 'createJob, plus processJobs and recordResults per batch of 10'],
-      ['SNS', 1, 'publish the request'],
+      ['SNS', 3, 'publish the request; a live-update event when it starts and when it ends'],
       ['SQS standard', 1.4, 'send the result; receive and delete per batch of 10, twice'],
-      ['DynamoDB write units', 2, 'create the job, write its result'],
+      [
+        'DynamoDB write units',
+        6,
+        'claim the Idempotency-Key, take a rate token, charge the LLM budget, create the job, ' +
+          'claim it before its LLM call (a standard queue may deliver it twice), write its result',
+      ],
     ],
     async run({ ready, items, invoked, read }) {
       const ids = await postEach(`${ready.urls['ai-jobs']!}/jobs`, items, 'job_id', (i) => ({
@@ -332,13 +340,14 @@ const FLOWS: Flow[] = [
       const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
       const ids = await postEach(`${ready.urls['podcast-workers']!}/podcasts`, items, 'podcast_id', () => ({
         body: { title: `Cost show ${randomUUID().slice(0, 8)}`, frequency: 7, latest_episode_date: weekAgo },
+        headers: ALICE,
       }));
       made.set('podcast', ids);
     },
     async run({ ready, invoked, read, query }) {
       const url = ready.urls['podcast-workers']!;
       const ids = made.get('podcast')!;
-      await call(`${url}/podcasts/schedule`, { method: 'POST' });
+      await call(`${url}/podcasts/schedule`, { method: 'POST', headers: OLGA });
       invoked(1);
       const today = new Date().toISOString().slice(0, 10);
       const podcasts = `offload-podcast-workers-${STAGE}-podcasts`;
@@ -349,7 +358,7 @@ const FLOWS: Flow[] = [
           async () => (await read(podcasts, { podcastId: id }, 'latestEpisodeDate')) === today,
         );
       // The episode checker sends every pending episode to the episode queue.
-      await call(`${url}/episodes/check`, { method: 'POST' });
+      await call(`${url}/episodes/check`, { method: 'POST', headers: OLGA });
       invoked(1);
       for (const id of ids)
         await until(`the processed episode of podcast ${id}`, async () => {
@@ -362,8 +371,14 @@ const FLOWS: Flow[] = [
     name: 'batch item: submit -> resolved',
     items: 50,
     floor: [
-      ['DynamoDB write units', 2, 'create the item, write its outcome'],
+      [
+        'DynamoDB write units',
+        4,
+        'create the item, claim it before it is submitted (so a crash never submits it twice), ' +
+          'record its provider batch, write its outcome',
+      ],
       ['DynamoDB read units', 0.25, 'read the open items in pages (eventually consistent)'],
+      ['SNS', 1, 'a live-update event when it ends'],
     ],
     async run({ ready, items, invoked, read }) {
       const url = ready.urls['batch-poller']!;
