@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { once } from 'node:events';
-import { groupAlive, localCorsOrigins, PAGE_PORT_OFFSET, stopOffline, type OfflineService } from './offline';
+import {
+  groupAlive,
+  localCorsOrigins,
+  PAGE_PORT_OFFSET,
+  removeCommonJsBundles,
+  stopOffline,
+  type OfflineService,
+} from './offline';
 
 /** A stand-in for a service's serverless offline: `script` run by node in its own process group. */
 function groupOf(script: string): OfflineService {
@@ -63,5 +73,38 @@ describe('localCorsOrigins', () => {
     expect(PAGE_PORT_OFFSET).toBe(90);
     expect(localCorsOrigins(3000)).toBe('http://localhost:3090,http://127.0.0.1:3090');
     expect(localCorsOrigins(14000).split(',')).toEqual(['http://localhost:14090', 'http://127.0.0.1:14090']);
+  });
+});
+
+describe('removeCommonJsBundles', () => {
+  it('deletes the CommonJS bundles and maps a stack built before the ES module switch left, and keeps the .mjs build', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'offload-work-'));
+    try {
+      const handlers = path.join(folder, '.build', 'src', 'handlers');
+      mkdirSync(path.join(handlers, 'createTask.chunks'), { recursive: true });
+      mkdirSync(path.join(folder, '.build', 'node_modules', 'kept'), { recursive: true });
+      const files = {
+        'createTask.js': 'stale',
+        'createTask.js.map': 'stale',
+        'getTask.cjs': 'stale',
+        'createTask.mjs': 'current',
+        'createTask.chunks/ssm-ABC.mjs': 'current',
+      };
+      for (const [name, text] of Object.entries(files)) writeFileSync(path.join(handlers, name), text);
+      writeFileSync(path.join(folder, '.build', 'node_modules', 'kept', 'index.js'), 'a package');
+
+      const removed = removeCommonJsBundles(folder).map((file) => path.relative(handlers, file));
+
+      expect(removed.sort()).toEqual(['createTask.js', 'createTask.js.map', 'getTask.cjs']);
+      expect(readdirSync(handlers).sort()).toEqual(['createTask.chunks', 'createTask.mjs']);
+      expect(readdirSync(path.join(handlers, 'createTask.chunks'))).toEqual(['ssm-ABC.mjs']);
+      expect(readdirSync(path.join(folder, '.build', 'node_modules', 'kept'))).toEqual(['index.js']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('does nothing for a folder that does not exist yet (a first start)', () => {
+    expect(removeCommonJsBundles(path.join(tmpdir(), `offload-none-${process.pid}`))).toEqual([]);
   });
 });

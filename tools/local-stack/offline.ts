@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { cliEnv, SERVERLESS_BIN, type ServiceDir } from './services';
@@ -32,6 +33,29 @@ export interface ServiceExit {
 export const OFFLINE_WORK_FOLDER = '.esbuild-offline';
 
 const TAIL_LINES = 15;
+
+/** Bundles of the CommonJS build, and their maps: the functions are ES modules (`.mjs`) now. */
+const COMMONJS_BUNDLE = /\.(c?js)(\.map)?$/;
+
+/**
+ * Deletes the CommonJS bundles in the local stack's work folder before serverless offline builds
+ * into it. serverless-esbuild never cleans that folder, and serverless-offline's loader tries
+ * `X.js` before `X.mjs`, so a checkout that ran the stack before the functions became ES modules
+ * would go on running its stale `X.js` bundles. The build writes only `.mjs` files (entries and
+ * chunks), so nothing current goes. Returns the files it deleted.
+ */
+export function removeCommonJsBundles(folder: string): string[] {
+  const removed: string[] = [];
+  if (!existsSync(folder)) return removed;
+  for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !COMMONJS_BUNDLE.test(entry.name)) continue;
+    if (entry.parentPath.split(path.sep).includes('node_modules')) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    rmSync(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}
 
 // Every process group started and not yet seen gone, so a forced stop can reach all of them.
 const running = new Set<OfflineService>();
@@ -112,6 +136,7 @@ export function startOffline(
     noTimeout?: boolean;
   },
 ): OfflineService {
+  removeCommonJsBundles(path.join(service.dir, OFFLINE_WORK_FOLDER));
   const child = spawn(
     process.execPath,
     [
