@@ -71,11 +71,13 @@ async function runAgents(
     { role: 'system', content: 'Summarise the conversation in three sentences.' },
     { role: 'user', content: `Topic: ${config.topic}\n${summaryContext(transcript)}` },
   ]);
-  await progress(1);
   return { transcript, summary };
 }
 
-/** Runs one job, reporting progress (0..1, rising) after every LLM step. */
+/**
+ * Runs one job, reporting progress (0..1, rising) after every LLM step but the last: the result,
+ * written once, sets it to 1, so a progress write and event of 1 just before it would only cost.
+ */
 export async function runJob(job: CreateJobBody, llm: Llm, progress: Progress): Promise<unknown> {
   if (job.type === 'completion') {
     const messages: ChatMessage[] = [
@@ -83,7 +85,6 @@ export async function runJob(job: CreateJobBody, llm: Llm, progress: Progress): 
       { role: 'user', content: job.config.prompt },
     ];
     const text = await llm.complete(messages);
-    await progress(1);
     return { text };
   }
   return runAgents(job.type, job.config, llm, progress);
