@@ -33,9 +33,10 @@ const SDK_CLIENTS: Record<string, { pkg: string; client: string }> = {
 
 /**
  * Imports the bundle once in a fresh process and prints the CPU milliseconds (user + system) the
- * import took (the entry and the chunks it imports statically; not those imported on first use). CPU time, not wall time: on a shared machine the wall time of a 200 ms load swings
- * by 3x with other processes' load, while its CPU time moves by a few percent; on a dedicated
- * Lambda core the two are close (module loading reads only cached files).
+ * import took: the entry and the chunks it imports statically, not those imported on first use.
+ * CPU time, not wall time: on a shared machine the wall time of a 200 ms load swings by 3x with
+ * other processes' load, while its CPU time moves by a few percent; on a dedicated Lambda core the
+ * two are close (module loading reads only cached files).
  */
 const LOAD_SCRIPT = [
   'const start = process.cpuUsage();',

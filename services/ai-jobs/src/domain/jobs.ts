@@ -476,8 +476,9 @@ async function runStarted(
         await deps.store.progress(jobId, progress, now);
         current = { ...current, progress, updated_at: now };
         await events.publish(jobUpdated(current, source));
-        // Between LLM steps: a cancelled job makes no further call.
-        if (progress < 1 && (await deps.store.cancelRequested(jobId))) {
+        // Between LLM steps (the runner reports none after the last): a cancelled job makes no
+        // further call.
+        if (await deps.store.cancelRequested(jobId)) {
           throw new JobCancelledError(`Job ${jobId} was cancelled by its owner`);
         }
       }),
