@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import yaml from 'js-yaml';
 
@@ -123,14 +124,15 @@ const PLUGIN_ONLY = [
   'stripEntryResolveExtensions',
   'disposeContext',
   'config',
-  // Where chunks are written (serverless/esbuild-plugins.cjs), not what they hold.
+  // A path here; replaced by the plugins that file exports, as serverless-esbuild does.
   'plugins',
 ];
 
 /**
  * The esbuild options serverless-esbuild would use for this service: its defaults, the target
  * from the runtime, then `custom.esbuild` (in this repo a reference to serverless/base.yml).
- * `exclude` becomes `external` and `outputFileExtension` becomes `outExtension`, as the plugin does.
+ * `exclude` becomes `external`, `outputFileExtension` becomes `outExtension` and `plugins` (a file,
+ * relative to the service) becomes the esbuild plugins that file exports, as the plugin does.
  */
 export function esbuildOptions(service: ServiceSpec): Record<string, unknown> {
   const runtime = follow(at(service.yaml, 'provider.runtime'), service.dir);
@@ -149,8 +151,13 @@ export function esbuildOptions(service: ServiceSpec): Record<string, unknown> {
   const exclude = strings(merged.exclude);
   const options = Object.fromEntries(Object.entries(merged).filter(([key]) => !PLUGIN_ONLY.includes(key)));
   const extension = typeof merged.outputFileExtension === 'string' ? merged.outputFileExtension : '.js';
+  const plugins =
+    typeof merged.plugins === 'string'
+      ? (createRequire(path.join(service.dir, 'serverless.yml'))(path.resolve(service.dir, merged.plugins)) as unknown[])
+      : undefined;
   return {
     ...options,
+    ...(plugins && { plugins }),
     ...(extension !== '.js' && { outExtension: { '.js': extension } }),
     external: [...strings(merged.external), ...(exclude.includes('*') ? [] : exclude)],
   };
