@@ -50,37 +50,29 @@ export function dynamoJobStore(tableName: string): JobStore {
         ),
       );
     },
-    async finish(result, now) {
-      const values =
+    finish(result, now) {
+      const outcome =
         result.status === 'succeeded'
-          ? {
-              expression: '#outcome = :outcome, progress = :one',
-              field: 'result',
-              outcome: result.result ?? null,
-            }
-          : { expression: '#outcome = :outcome', field: 'error', outcome: result.error };
-      return ifConditionHolds(
-        dynamo.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: Key(result.job_id),
-            UpdateExpression: `SET #status = :status, completed_at = :finished, updated_at = :now, ${values.expression} REMOVE #open`,
-            // A job its owner asked to cancel ends `cancelled` instead (finishCancelled).
-            ConditionExpression:
-              'attribute_exists(job_id) AND #status IN (:queued, :processing) AND attribute_not_exists(cancel_requested)',
-            // `result` and `status` are DynamoDB reserved words.
-            ExpressionAttributeNames: { '#status': 'status', '#outcome': values.field, '#open': OPEN },
-            ExpressionAttributeValues: {
-              ':status': result.status,
-              ':finished': result.finished_at,
-              ':now': now,
-              ':outcome': values.outcome,
-              ':queued': 'queued',
-              ':processing': 'processing',
-              ...(result.status === 'succeeded' && { ':one': 1 }),
-            },
-          }),
-        ),
+          ? { set: '#outcome = :outcome, progress = :one', name: 'result', value: result.result ?? null }
+          : { set: '#outcome = :outcome', name: 'error', value: result.error };
+      return updateReturning(
+        result.job_id,
+        {
+          set: `#status = :status, completed_at = :finished, updated_at = :now, ${outcome.set} REMOVE #open`,
+          // A job its owner asked to cancel ends `cancelled` instead (finishCancelled).
+          when: 'attribute_exists(job_id) AND #status IN (:queued, :processing) AND attribute_not_exists(cancel_requested)',
+          values: {
+            ':status': result.status,
+            ':finished': result.finished_at,
+            ':now': now,
+            ':outcome': outcome.value,
+            ':queued': 'queued',
+            ':processing': 'processing',
+            ...(result.status === 'succeeded' && { ':one': 1 }),
+          },
+        },
+        // `result` is a DynamoDB reserved word.
+        { '#outcome': outcome.name },
       );
     },
     staleProcessing(updatedBefore) {
@@ -156,26 +148,12 @@ export function dynamoJobStore(tableName: string): JobStore {
       );
       return out.Item?.cancel_requested === true;
     },
-    finishCancelled(jobId, now) {
-      return ifConditionHolds(
-        dynamo.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: Key(jobId),
-            UpdateExpression: `SET #status = :cancelled, completed_at = :now, updated_at = :now REMOVE #open`,
-            ConditionExpression: '#status IN (:queued, :processing) AND cancel_requested = :yes',
-            ExpressionAttributeNames: { '#status': 'status', '#open': OPEN },
-            ExpressionAttributeValues: {
-              ':cancelled': 'cancelled',
-              ':queued': 'queued',
-              ':processing': 'processing',
-              ':yes': true,
-              ':now': now,
-            },
-          }),
-        ),
-      );
-    },
+    finishCancelled: (jobId, now) =>
+      updateReturning(jobId, {
+        set: '#status = :cancelled, completed_at = :now, updated_at = :now REMOVE #open',
+        when: '#status IN (:queued, :processing) AND cancel_requested = :yes',
+        values: { ':cancelled': 'cancelled', ':queued': 'queued', ':processing': 'processing', ':yes': true, ':now': now },
+      }),
   };
 
   async function openJobs(status: 'queued' | 'processing', updatedBefore: string) {
@@ -191,14 +169,16 @@ export function dynamoJobStore(tableName: string): JobStore {
 
   /**
    * A conditional update of one job (`SET <set>` when `<when>`) that answers the job as written, or
-   * undefined when its condition failed. `#status` and `#open` name the attributes they stand for.
+   * undefined when its condition failed. `#status` and `#open` name the attributes they stand for;
+   * `moreNames` adds others. The job comes back with the write (ReturnValues), at no extra read.
    */
   async function updateReturning(
     jobId: string,
     update: { set: string; when: string; values: Record<string, unknown> },
+    moreNames: Record<string, string> = {},
   ): Promise<Job | undefined> {
     const expressions = `${update.set} ${update.when}`;
-    const names = { '#status': 'status', '#open': OPEN };
+    const names = { '#status': 'status', '#open': OPEN, ...moreNames };
     const job = await updateIfConditionHolds({
       TableName: tableName,
       Key: { job_id: jobId },

@@ -41,8 +41,8 @@ export interface JobStore {
   start(jobId: string, now: string): Promise<Job | undefined>;
   /** Raises progress while processing; never lowers it. */
   progress(jobId: string, progress: number, now: string): Promise<void>;
-  /** queued|processing -> succeeded|failed; false if the job had already finished. */
-  finish(result: JobOutcome, now: string): Promise<boolean>;
+  /** queued|processing -> succeeded|failed; the job as written, or undefined if it had already finished. */
+  finish(result: JobOutcome, now: string): Promise<Job | undefined>;
   /** Jobs still `processing` whose last write is older than `updatedBefore` (from an index). */
   staleProcessing(updatedBefore: string): Promise<Job[]>;
   /** Jobs still `queued` whose last write is older than `updatedBefore` (from the same index). */
@@ -59,8 +59,8 @@ export interface JobStore {
   requestCancel(jobId: string, now: string): Promise<Job | undefined>;
   /** Whether a cancel was requested: one small read, made between LLM steps. */
   cancelRequested(jobId: string): Promise<boolean>;
-  /** queued|processing with a cancel requested -> cancelled; false if it had already finished. */
-  finishCancelled(jobId: string, now: string): Promise<boolean>;
+  /** queued|processing with a cancel requested -> cancelled; the job as written, or undefined if it had already finished. */
+  finishCancelled(jobId: string, now: string): Promise<Job | undefined>;
 }
 
 /** Where a page of the owner's jobs ends: the sort key of its last job. */
@@ -455,12 +455,8 @@ async function runStarted(
   let current = started;
   await events.publish(jobUpdated(current, source));
   const cancel = async (): Promise<ProcessReport> => {
-    const now = deps.clock.now().toISOString();
-    if (await deps.store.finishCancelled(jobId, now)) {
-      await events.publish(
-        jobUpdated({ ...current, status: 'cancelled', updated_at: now, cancel_requested: true }, source),
-      );
-    }
+    const cancelled = await deps.store.finishCancelled(jobId, deps.clock.now().toISOString());
+    if (cancelled) await events.publish(jobUpdated(cancelled, source));
     return { outcome: 'cancelled' };
   };
   // Cancelled while queued for a retry: end it without another LLM call.
@@ -530,13 +526,11 @@ export async function recordResult(
       ? { ...message.data, error: publicFailureOf(message.data.error) }
       : (message.data as JobOutcome);
   const now = clock.now().toISOString();
-  const written = (await store.finish(data, now)) || (await store.finishCancelled(data.job_id, now));
-  if (written) {
-    // The final state as stored (status, error, progress): subscribers always get it.
-    const job = await store.get(data.job_id);
-    if (job) await events.publish(jobUpdated(job, 'ai-jobs.recorder'));
-  }
-  return written;
+  const written = (await store.finish(data, now)) ?? (await store.finishCancelled(data.job_id, now));
+  // The final state as stored (status, error, progress), which the write returns: subscribers
+  // always get it.
+  if (written) await events.publish(jobUpdated(written, 'ai-jobs.recorder'));
+  return written !== undefined;
 }
 
 export const STALE_JOB_FAILURE: PublicFailure = {

@@ -91,8 +91,8 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
     it('finishes once from queued or processing, succeeded with its result or failed with its error', async () => {
       const job = await processing();
       const outcome = { job_id: job.job_id, status: 'succeeded', result: { text: 'hi' }, finished_at: at(2) };
-      expect(await store.finish(outcome as never, at(3))).toBe(true);
-      expect(await store.get(job.job_id)).toEqual({
+      const written = await store.finish(outcome as never, at(3));
+      expect(written).toEqual({
         ...job,
         status: 'succeeded',
         result: { text: 'hi' },
@@ -100,13 +100,19 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         completed_at: at(2),
         updated_at: at(3),
       });
+      // What finish answers is what a read then finds.
+      expect(await store.get(job.job_id)).toEqual(written);
       const failure = { job_id: job.job_id, status: 'failed' as const, error: FAILURE, finished_at: at(4) };
-      expect(await store.finish(failure, at(4))).toBe(false);
+      expect(await store.finish(failure, at(4))).toBeUndefined();
 
       const queued = await created();
-      expect(await store.finish({ ...failure, job_id: queued.job_id }, at(5))).toBe(true);
+      expect(await store.finish({ ...failure, job_id: queued.job_id }, at(5))).toMatchObject({
+        status: 'failed',
+        error: FAILURE,
+        progress: 0,
+      });
       expect(await store.get(queued.job_id)).toMatchObject({ status: 'failed', error: FAILURE, progress: 0 });
-      expect(await store.finish({ ...failure, job_id: randomUUID() }, at(5))).toBe(false);
+      expect(await store.finish({ ...failure, job_id: randomUUID() }, at(5))).toBeUndefined();
     });
 
     it('lists stale jobs by status and last write, and no finished ones', async () => {
@@ -182,17 +188,18 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
     it('flags a processing job for cancel, which then finishes cancelled instead of with its result', async () => {
       const queued = await created();
       expect(await store.requestCancel(queued.job_id, at(1))).toBeUndefined();
-      expect(await store.finishCancelled(queued.job_id, at(1))).toBe(false);
+      expect(await store.finishCancelled(queued.job_id, at(1))).toBeUndefined();
       const job = await processing();
       expect(await store.cancelRequested(job.job_id)).toBe(false);
       expect(await store.requestCancel(job.job_id, at(2))).toMatchObject({ cancel_requested: true });
       expect(await store.cancelRequested(job.job_id)).toBe(true);
       expect(
         await store.finish({ job_id: job.job_id, status: 'succeeded', result: 1, finished_at: at(3) }, at(3)),
-      ).toBe(false);
-      expect(await store.finishCancelled(job.job_id, at(3))).toBe(true);
-      expect(await store.finishCancelled(job.job_id, at(4))).toBe(false);
-      expect(await store.get(job.job_id)).toMatchObject({ status: 'cancelled', completed_at: at(3) });
+      ).toBeUndefined();
+      const cancelled = await store.finishCancelled(job.job_id, at(3));
+      expect(cancelled).toMatchObject({ status: 'cancelled', completed_at: at(3), cancel_requested: true });
+      expect(await store.finishCancelled(job.job_id, at(4))).toBeUndefined();
+      expect(await store.get(job.job_id)).toEqual(cancelled);
       expect(await store.requestCancel(job.job_id, at(4))).toBeUndefined();
     });
   });

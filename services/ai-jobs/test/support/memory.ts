@@ -52,11 +52,11 @@ export class MemoryJobStore implements JobStore {
   }
   async finish(result: JobOutcome, now: string) {
     const job = this.jobs.get(result.job_id);
-    if (!job || TERMINAL.includes(job.status) || job.cancel_requested) return false;
+    if (!job || TERMINAL.includes(job.status) || job.cancel_requested) return undefined;
     Object.assign(job, { status: result.status, completed_at: result.finished_at, updated_at: now });
     if (result.status === 'succeeded') Object.assign(job, { result: result.result, progress: 1 });
     else job.error = result.error;
-    return true;
+    return structuredClone(job);
   }
   async staleProcessing(updatedBefore: string) {
     return [...this.jobs.values()]
@@ -108,9 +108,9 @@ export class MemoryJobStore implements JobStore {
   }
   async finishCancelled(jobId: string, now: string) {
     const job = this.jobs.get(jobId);
-    if (!job || TERMINAL.includes(job.status) || !job.cancel_requested) return false;
+    if (!job || TERMINAL.includes(job.status) || !job.cancel_requested) return undefined;
     Object.assign(job, { status: 'cancelled', completed_at: now, updated_at: now });
-    return true;
+    return structuredClone(job);
   }
 }
 
