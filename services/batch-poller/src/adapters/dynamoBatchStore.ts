@@ -259,20 +259,26 @@ export function dynamoBatchStore(
       );
     },
 
-    async countSubmitted(jobId, count, now) {
-      await updateJob(jobId, 'SET #status = :running, updated_at = :now ADD submitted_items :n', {
-        ':running': 'running',
-        ':now': now,
-        ':n': count,
-      });
-    },
-
-    async countFinished(jobId, outcome, now) {
-      const counter = outcome === 'succeeded' ? 'succeeded_items' : 'failed_items';
-      await updateJob(jobId, `SET updated_at = :now ADD processed_items :one, ${counter} :one`, {
-        ':now': now,
-        ':one': 1,
-      });
+    async countItems(jobId, counts, now) {
+      const finished = (counts.succeeded ?? 0) + (counts.failed ?? 0);
+      const added = Object.entries({
+        submitted_items: counts.submitted ?? 0,
+        processed_items: finished,
+        succeeded_items: counts.succeeded ?? 0,
+        failed_items: counts.failed ?? 0,
+      }).filter(([, n]) => n > 0);
+      if (added.length === 0) return;
+      const submitted = (counts.submitted ?? 0) > 0;
+      await updateJob(
+        jobId,
+        `SET ${submitted ? '#status = :running, ' : ''}updated_at = :now ` +
+          `ADD ${added.map(([counter]) => `${counter} :${counter}`).join(', ')}`,
+        {
+          ...(submitted && { ':running': 'running' }),
+          ':now': now,
+          ...Object.fromEntries(added.map(([counter, n]) => [`:${counter}`, n])),
+        },
+      );
     },
 
     resolveJob(jobId, status, totals, now) {

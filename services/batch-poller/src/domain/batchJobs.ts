@@ -74,6 +74,25 @@ export interface BatchJobPosition {
  */
 export class ProviderRejectedError extends OffloadError {}
 
+/** What one run adds to a job's counters: items it submitted, and items it ended by outcome. */
+export interface ItemCounts {
+  submitted?: number;
+  succeeded?: number;
+  /** Failed, expired and cancelled items alike. */
+  failed?: number;
+}
+
+/** The counter an item's outcome adds to. */
+export const countOf = (outcome: ItemOutcome['status']): ItemCounts =>
+  outcome === 'succeeded' ? { succeeded: 1 } : { failed: 1 };
+
+/** Two counts added up. */
+export const addCounts = (a: ItemCounts, b: ItemCounts): ItemCounts => ({
+  submitted: (a.submitted ?? 0) + (b.submitted ?? 0),
+  succeeded: (a.succeeded ?? 0) + (b.succeeded ?? 0),
+  failed: (a.failed ?? 0) + (b.failed ?? 0),
+});
+
 export interface Totals {
   processed_items: number;
   succeeded_items: number;
@@ -125,9 +144,13 @@ export interface BatchStore {
   /** Up to `limit` terminal items whose provider files are still to delete, from a sparse index. */
   pendingCleanups(limit: number): Promise<BatchItem[]>;
   clearCleanup(item: BatchItem): Promise<void>;
-  /** Atomic counters on the job; only called by the run that won the item's transition. */
-  countSubmitted(jobId: string, count: number, now: string): Promise<void>;
-  countFinished(jobId: string, outcome: ItemOutcome['status'], now: string): Promise<void>;
+  /**
+   * Adds to the job's counters in one atomic write (`running` once anything was submitted), only
+   * for items whose transition this run won; nothing on a resolved job. A run adds up its items
+   * first, so a crash before the write leaves the counters behind until the job resolves, which
+   * recounts them from the items.
+   */
+  countItems(jobId: string, counts: ItemCounts, now: string): Promise<void>;
   /** `queued|running` -> final status with totals recounted from the items; false if already resolved. */
   resolveJob(jobId: string, status: BatchJobStatus, totals: Totals, now: string): Promise<boolean>;
   /** The owner's batch jobs, newest first, from the owner index (never a scan). */

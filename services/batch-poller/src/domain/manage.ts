@@ -11,13 +11,16 @@ import {
   type ListBatchJobsQuery,
 } from '@offload/messages';
 import {
+  addCounts,
   CANCELLED_ITEM,
+  countOf,
   getJobFor,
   jobView,
   resolution,
   type BatchProvider,
   type BatchStore,
   type EventSink,
+  type ItemCounts,
 } from './batchJobs';
 
 /** DELETE of a batch job that already ended: nothing left to cancel. */
@@ -81,6 +84,7 @@ export async function cancelBatchJobFor(
     throw new BatchJobFinishedError(jobId, resolved.status);
   }
   const items = await deps.store.allItems(jobId);
+  let ended: ItemCounts = {};
   await Promise.all(
     items
       .filter((item) => !isTerminalItemStatus(item.status))
@@ -88,7 +92,7 @@ export async function cancelBatchJobFor(
         if (!item.provider_task_id) {
           const at = now();
           if (await deps.store.finishItem(item, CANCELLED_ITEM, at)) {
-            await deps.store.countFinished(jobId, CANCELLED_ITEM.status, at);
+            ended = addCounts(ended, countOf(CANCELLED_ITEM.status));
             await deps.events?.publish(
               batchItemCompleted(owner, { ...item, status: 'cancelled' }, CANCELLED_ITEM, at, SOURCE),
             );
@@ -110,6 +114,8 @@ export async function cancelBatchJobFor(
         }
       }),
   );
+  // One counter write for every item ended here, before a resolution makes the totals final.
+  await deps.store.countItems(jobId, ended, now());
   const outcome = resolution(flagged, await deps.store.allItems(jobId));
   if (outcome) await deps.store.resolveJob(jobId, outcome.status, outcome.totals, now());
   // Read back: the poller may have resolved it meanwhile.

@@ -2,12 +2,15 @@ import pLimit from 'p-limit';
 import { describeError } from '@offload/errors';
 import { batchItemCompleted, batchJobUpdated, type BatchItem, type BatchJob } from '@offload/messages';
 import {
+  addCounts,
   CANCELLED_ITEM,
+  countOf,
   NO_EVENTS,
   isFinalCheck,
   outcomeOf,
   resolution,
   type EventSink,
+  type ItemCounts,
   type ItemOutcome,
 } from './batchJobs';
 import { submitItem, type SubmitDeps, type SubmitOptions } from './submit';
@@ -59,9 +62,10 @@ type ItemResult = 'open' | 'finished' | 'deferred' | 'error';
 /**
  * One polling pass: first the clean-up left over from earlier passes, then every active job, at
  * most `maxItemsPerJob` of its open items each, all provider calls through one concurrency limit.
- * Terminal transitions are conditional writes and only the run that wins one bumps the job's
- * counters, so overlapping runs never count an item twice; submissions go through the same claim
- * as the POST handler's, so no item is ever submitted twice.
+ * Terminal transitions are conditional writes and only the run that wins one counts it, so
+ * overlapping runs never count an item twice; a pass adds up a job's items and writes its counters
+ * once; submissions go through the same claim as the POST handler's, so no item is ever submitted
+ * twice.
  */
 export function pollPass(deps: PollDeps, options: PollOptions): Promise<PollStats> {
   return new PollPass(deps, options).run();
@@ -74,6 +78,8 @@ class PollPass {
   private readonly events: EventSink;
   /** Jobs whose stored state this pass changed: each gets one batch_job.updated at its end. */
   private readonly changed = new Set<string>();
+  /** What this pass adds to each job's counters, written once per job (`pollJob`). */
+  private readonly counts = new Map<string, ItemCounts>();
 
   constructor(
     private readonly deps: PollDeps,
@@ -127,6 +133,9 @@ class PollPass {
     this.stats.jobsPolled += 1;
     const results = await Promise.all(items.map((item) => this.limit(() => this.pollItem(job, item))));
     this.stats.deferred += results.filter((r) => r === 'deferred').length;
+    // Before any resolution: a resolved job's totals are final and take no more counts.
+    const counts = this.counts.get(job.job_id);
+    if (counts) await this.deps.store.countItems(job.job_id, counts, this.now());
     // Only look for a resolution when this pass saw the job's last open items finish.
     const sawAll = items.length < this.options.maxItemsPerJob;
     if (sawAll && results.every((r) => r === 'finished')) await this.resolve(job);
@@ -191,7 +200,7 @@ class PollPass {
     const result = await submitItem(this.deps, this.options, job, item);
     if (result === 'error') this.stats.errors += 1;
     if (result === 'submitted') {
-      await this.deps.store.countSubmitted(job.job_id, 1, this.now());
+      this.count(job, { submitted: 1 });
       this.stats.itemsUpdated += 1;
       this.changed.add(job.job_id);
     }
@@ -201,13 +210,17 @@ class PollPass {
   private async finished(job: BatchJob, item: BatchItem, outcome: ItemOutcome): Promise<boolean> {
     const at = this.now();
     if (!(await this.deps.store.finishItem(item, outcome, at))) return false;
-    await this.deps.store.countFinished(job.job_id, outcome.status, at);
+    this.count(job, countOf(outcome.status));
     this.stats.itemsUpdated += 1;
     this.changed.add(job.job_id);
     await this.events.publish(
       batchItemCompleted(job.owner, { ...item, status: outcome.status }, outcome, at, 'batch-poller.poller'),
     );
     return true;
+  }
+
+  private count(job: BatchJob, counts: ItemCounts): void {
+    this.counts.set(job.job_id, addCounts(this.counts.get(job.job_id) ?? {}, counts));
   }
 
   /** Deletes an ended item's provider files; a failure is logged and left for a later pass. */

@@ -104,7 +104,7 @@ export async function submitItems(
     items.map((item) => limit(async () => (deps.hasTime() ? submitItem(deps, options, job, item) : 'held'))),
   );
   const count = results.filter((r) => r === 'submitted').length;
-  if (count > 0) await deps.store.countSubmitted(job.job_id, count, deps.clock.now().toISOString());
+  await deps.store.countItems(job.job_id, { submitted: count }, deps.clock.now().toISOString());
   return count;
 }
 

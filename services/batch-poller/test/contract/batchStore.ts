@@ -224,10 +224,11 @@ export function describeBatchStoreContract(name: string, makeStore: () => Promis
     });
 
     it('counts on an open job, resolves it once, and counts nothing after', async () => {
-      const { job } = await created(2);
-      await store.countSubmitted(job.job_id, 2, at(1));
-      await store.countFinished(job.job_id, 'succeeded', at(2));
-      await store.countFinished(job.job_id, 'failed', at(3));
+      const { job } = await created(3);
+      await store.countItems(job.job_id, { succeeded: 1 }, at(1));
+      expect(await store.getJob(job.job_id)).toMatchObject({ status: 'queued', processed_items: 1 });
+      await store.countItems(job.job_id, { submitted: 2, failed: 1 }, at(2));
+      await store.countItems(job.job_id, {}, at(3));
       expect(await store.getJob(job.job_id)).toEqual({
         ...job,
         status: 'running',
@@ -235,13 +236,12 @@ export function describeBatchStoreContract(name: string, makeStore: () => Promis
         processed_items: 2,
         succeeded_items: 1,
         failed_items: 1,
-        updated_at: at(3),
+        updated_at: at(2),
       });
       const totals = { processed_items: 2, succeeded_items: 1, failed_items: 1 };
       expect(await store.resolveJob(job.job_id, 'completed', totals, at(4))).toBe(true);
       expect(await store.resolveJob(job.job_id, 'failed', totals, at(5))).toBe(false);
-      await store.countFinished(job.job_id, 'succeeded', at(6));
-      await store.countSubmitted(job.job_id, 1, at(6));
+      await store.countItems(job.job_id, { submitted: 1, succeeded: 1 }, at(6));
       expect(await store.getJob(job.job_id)).toMatchObject({
         status: 'completed',
         processed_items: 2,
@@ -287,7 +287,7 @@ export function describeBatchStoreContract(name: string, makeStore: () => Promis
       for (let second = 1; second <= 5; second++)
         mine.push((await created(1, { created_at: at(second) })).job);
       await created(1, { owner: 'bob', created_at: at(6) });
-      await store.countSubmitted(mine[1]!.job_id, 1, at(7));
+      await store.countItems(mine[1]!.job_id, { submitted: 1 }, at(7));
       const paged = await allPages(2, async (after?: { created_at: string; job_id: string }) => {
         const { jobs, next } = await store.listByOwner('alice', { limit: 2, after });
         return { page: jobs, next };

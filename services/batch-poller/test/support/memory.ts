@@ -20,6 +20,8 @@ export function memoryStore() {
     const job = jobs.get(jobId);
     return job?.active ? job : undefined;
   };
+  /** Writes to a job's counters, by job id. */
+  const countWrites = new Map<string, number>();
 
   const store: BatchStore = {
     async createJob(job, newItems) {
@@ -108,22 +110,18 @@ export function memoryStore() {
       const current = items.get(key(item.job_id, item.item_id));
       if (current) delete current.cleanup_files;
     },
-    async countSubmitted(jobId, count, now) {
+    async countItems(jobId, { submitted = 0, succeeded = 0, failed = 0 }, now) {
       const job = openJob(jobId);
-      if (job)
-        Object.assign(job, {
-          status: 'running',
-          submitted_items: job.submitted_items + count,
-          updated_at: now,
-        });
-    },
-    async countFinished(jobId, outcome, now) {
-      const job = openJob(jobId);
-      if (!job) return;
-      job.processed_items += 1;
-      if (outcome === 'succeeded') job.succeeded_items += 1;
-      else job.failed_items += 1;
-      job.updated_at = now;
+      if (!job || submitted + succeeded + failed === 0) return;
+      countWrites.set(jobId, (countWrites.get(jobId) ?? 0) + 1);
+      if (submitted > 0) job.status = 'running';
+      Object.assign(job, {
+        submitted_items: job.submitted_items + submitted,
+        processed_items: job.processed_items + succeeded + failed,
+        succeeded_items: job.succeeded_items + succeeded,
+        failed_items: job.failed_items + failed,
+        updated_at: now,
+      });
     },
     async resolveJob(jobId, status, totals, now) {
       const job = openJob(jobId);
@@ -149,7 +147,7 @@ export function memoryStore() {
       return withoutActive(job);
     },
   };
-  return { store, jobs, items };
+  return { store, jobs, items, countWrites };
 }
 
 /**

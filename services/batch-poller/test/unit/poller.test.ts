@@ -142,6 +142,25 @@ describe('pollPass', () => {
     });
   });
 
+  it("writes a job's counters once per pass, however many of its items ended in it", async () => {
+    const s = await setup(25);
+    await submitItems(s.deps, options, s.job, s.items, 5);
+    expect(s.countWrites.get(s.job.job_id)).toBe(1);
+
+    await pollPass(s.deps, { ...options, maxItemsPerJob: 20 });
+    expect(s.countWrites.get(s.job.job_id)).toBe(2);
+    expect(await job(s)).toMatchObject({
+      status: 'running',
+      submitted_items: 25,
+      processed_items: 20,
+      succeeded_items: 20,
+    });
+
+    await pollPass(s.deps, options);
+    expect(s.countWrites.get(s.job.job_id)).toBe(3);
+    expect(await job(s)).toMatchObject({ status: 'completed', processed_items: 25, succeeded_items: 25 });
+  });
+
   it('never counts an item twice when two passes overlap', async () => {
     const s = await setup(30);
     await submitItems(s.deps, options, s.job, s.items, 10);
