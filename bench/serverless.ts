@@ -153,7 +153,9 @@ export function esbuildOptions(service: ServiceSpec): Record<string, unknown> {
   const extension = typeof merged.outputFileExtension === 'string' ? merged.outputFileExtension : '.js';
   const plugins =
     typeof merged.plugins === 'string'
-      ? (createRequire(path.join(service.dir, 'serverless.yml'))(path.resolve(service.dir, merged.plugins)) as unknown[])
+      ? (createRequire(path.join(service.dir, 'serverless.yml'))(
+          path.resolve(service.dir, merged.plugins),
+        ) as unknown[])
       : undefined;
   return {
     ...options,

@@ -46,7 +46,9 @@ describe('esbuild plugins', () => {
       target: 'node22',
       format: 'esm',
       outfile: path.join(dir, `${name}.mjs`),
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
       plugins: withPlugins ? plugins : [],
       logLevel: 'silent',
     });

@@ -1,14 +1,19 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { ConfigError } from '@offload/errors';
+
+// zod/mini loads no locale: without English every default message would read "Invalid input".
+// Set here because every function reads its configuration at cold start, before anything parses.
+z.config(en());
 
 /**
  * Reads and validates environment variables once. Call it at module scope so a missing variable
  * fails the cold start with the variable's name instead of failing the first request.
  */
-export function readConfig<Shape extends z.ZodRawShape>(
+export function readConfig<Shape extends z.core.$ZodShape>(
   shape: Shape,
   env: Record<string, string | undefined> = process.env,
-): z.infer<z.ZodObject<Shape>> {
+): z.infer<z.ZodMiniObject<Shape>> {
   const result = z.object(shape).safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -19,13 +24,13 @@ export function readConfig<Shape extends z.ZodRawShape>(
 
 /** Common variable shapes, so every service spells them the same way. */
 export const env = {
-  name: () => z.string().min(1, 'is required'),
-  int: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  name: () => z.string().check(z.minLength(1, 'is required')),
+  int: (fallback: number) => z._default(z.coerce.number().check(z.int(), z.positive()), fallback),
   flag: (fallback: boolean) =>
-    z
-      .enum(['true', 'false', '1', '0'])
-      .default(fallback ? 'true' : 'false')
-      .transform((value) => value === 'true' || value === '1'),
+    z.pipe(
+      z._default(z.enum(['true', 'false', '1', '0']), fallback ? 'true' : 'false'),
+      z.transform((value) => value === 'true' || value === '1'),
+    ),
 };
 
 export { systemClock, type Clock } from './clock';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { listQuerySchema } from './job';
 import { line, text } from './text';
 
@@ -13,19 +13,24 @@ export const BATCH_MAX_TOKENS_LIMIT = 16_384;
 
 /** POST /batch-jobs body: each item becomes one request to the provider's Batch API. */
 export const createBatchJobBodySchema = z.strictObject({
-  name: line(200).optional(),
-  system: line(2000).optional(),
+  name: z.optional(line(200)),
+  system: z.optional(line(2000)),
   /** Output tokens per item; the service's ceiling (and default) applies, a larger value is refused. */
-  max_tokens: z
-    .number()
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(BATCH_MAX_TOKENS_LIMIT, `must be at most ${BATCH_MAX_TOKENS_LIMIT}`)
-    .optional(),
+  max_tokens: z.optional(
+    z
+      .number()
+      .check(
+        z.int('must be an integer'),
+        z.gte(1, 'must be at least 1'),
+        z.lte(BATCH_MAX_TOKENS_LIMIT, `must be at most ${BATCH_MAX_TOKENS_LIMIT}`),
+      ),
+  ),
   items: z
     .array(z.strictObject({ input: text(BATCH_INPUT_MAX) }))
-    .min(1, 'must hold at least 1 item')
-    .max(BATCH_MAX_ITEMS, `must hold at most ${BATCH_MAX_ITEMS} items`),
+    .check(
+      z.minLength(1, 'must hold at least 1 item'),
+      z.maxLength(BATCH_MAX_ITEMS, `must hold at most ${BATCH_MAX_ITEMS} items`),
+    ),
 });
 export type CreateBatchJobBody = z.infer<typeof createBatchJobBodySchema>;
 
@@ -63,21 +68,21 @@ export const isTerminalItemStatus = (status: BatchItemStatus) => TERMINAL_ITEM_S
 export const batchJobSchema = z.object({
   job_id: z.uuid(),
   owner: z.string(),
-  name: z.string().optional(),
-  system: z.string().optional(),
+  name: z.optional(z.string()),
+  system: z.optional(z.string()),
   status: batchJobStatusSchema,
-  total_items: z.number().int().nonnegative(),
-  submitted_items: z.number().int().nonnegative(),
-  processed_items: z.number().int().nonnegative(),
-  succeeded_items: z.number().int().nonnegative(),
-  failed_items: z.number().int().nonnegative(),
+  total_items: z.number().check(z.int(), z.nonnegative()),
+  submitted_items: z.number().check(z.int(), z.nonnegative()),
+  processed_items: z.number().check(z.int(), z.nonnegative()),
+  succeeded_items: z.number().check(z.int(), z.nonnegative()),
+  failed_items: z.number().check(z.int(), z.nonnegative()),
   /** Output-token ceiling sent with every item of the job (absent on jobs recorded before it existed). */
-  max_tokens: z.number().int().positive().optional(),
+  max_tokens: z.optional(z.number().check(z.int(), z.positive())),
   /** Set by DELETE /batch-jobs/{id}: open items are cancelled at the provider, the job ends `cancelled`. */
-  cancel_requested: z.boolean().optional(),
+  cancel_requested: z.optional(z.boolean()),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
-  completed_at: z.iso.datetime().optional(),
+  completed_at: z.optional(z.iso.datetime()),
 });
 export type BatchJob = z.infer<typeof batchJobSchema>;
 
@@ -90,20 +95,20 @@ export const batchItemSchema = z.object({
   item_id: z.string(),
   input: z.string(),
   status: batchItemStatusSchema,
-  provider_task_id: z.string().optional(),
+  provider_task_id: z.optional(z.string()),
   /** Who holds the submit claim and since when; a claim older than the stale age can be taken over. */
-  claim_token: z.string().optional(),
-  claimed_at: z.iso.datetime().optional(),
+  claim_token: z.optional(z.string()),
+  claimed_at: z.optional(z.iso.datetime()),
   /** Idempotency key of the provider POSTs for this item: kept across takeovers so a resubmission finds the same batch. */
-  submit_key: z.string().optional(),
-  result: z.string().optional(),
+  submit_key: z.optional(z.string()),
+  result: z.optional(z.string()),
   /** The public failure (code and message); the provider's own text stays in the logs. */
-  error: batchFailureSchema.optional(),
+  error: z.optional(batchFailureSchema),
   /** Provider files (input, output, error) still to delete; cleared once they are gone. */
-  cleanup_files: z.array(z.string()).optional(),
-  polls: z.number().int().nonnegative(),
+  cleanup_files: z.optional(z.array(z.string())),
+  polls: z.number().check(z.int(), z.nonnegative()),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
-  completed_at: z.iso.datetime().optional(),
+  completed_at: z.optional(z.iso.datetime()),
 });
 export type BatchItem = z.infer<typeof batchItemSchema>;

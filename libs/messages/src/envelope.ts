@@ -1,16 +1,16 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export const metadataSchema = z.object({
-  source: z.string().min(1),
-  attempt: z.number().int().nonnegative().optional(),
-  traceId: z.string().min(1).max(128).optional(),
+  source: z.string().check(z.minLength(1)),
+  attempt: z.optional(z.number().check(z.int(), z.nonnegative())),
+  traceId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
 });
 
 /**
  * Every queue message is `{ version, type, id, data, metadata }`. A schema is built per
  * (type, version) so a consumer lists exactly the versions it understands.
  */
-export function envelope<Type extends string, Version extends string, Data extends z.ZodType>(
+export function envelope<Type extends string, Version extends string, Data extends z.ZodMiniType>(
   type: Type,
   version: Version,
   data: Data,
@@ -18,7 +18,7 @@ export function envelope<Type extends string, Version extends string, Data exten
   return z.object({
     version: z.literal(version),
     type: z.literal(type),
-    id: z.string().min(1).max(128),
+    id: z.string().check(z.minLength(1), z.maxLength(128)),
     data,
     metadata: metadataSchema,
   });
@@ -26,7 +26,7 @@ export function envelope<Type extends string, Version extends string, Data exten
 
 export type Metadata = z.infer<typeof metadataSchema>;
 
-type EnvelopeSchema = ReturnType<typeof envelope<string, string, z.ZodType>>;
+type EnvelopeSchema = ReturnType<typeof envelope<string, string, z.ZodMiniType>>;
 
 /**
  * The one way to build a message of an envelope schema: `version` and `type` come from the schema,
@@ -40,8 +40,8 @@ export function buildEnvelope<Schema extends EnvelopeSchema>(
   metadata: { source: string; attempt?: number | undefined; traceId?: string | undefined },
 ): z.infer<Schema> {
   return {
-    version: schema.shape.version.value,
-    type: schema.shape.type.value,
+    version: schema.shape.version._zod.def.values[0],
+    type: schema.shape.type._zod.def.values[0],
     id,
     data,
     metadata: {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { batchItemStatusSchema, batchJobStatusSchema } from './batch';
 import { buildEnvelope, envelope } from './envelope';
 import type { BatchItem, BatchJob } from './batch';
@@ -10,9 +10,9 @@ import { jobStatusSchema, type Job } from './job';
  * consumer may subscribe); the WebSocket notifier is one subscriber. `owner` lets a consumer check
  * who may see the event; it never reaches a client.
  */
-const owner = z.string().min(1);
+const owner = z.string().check(z.minLength(1));
 /** A version 1 batch event: the batch job and who may see it, then the event's own fields. */
-const batchEventV1 = <Type extends string, Shape extends z.ZodRawShape>(type: Type, fields: Shape) =>
+const batchEventV1 = <Type extends string, Shape extends z.core.$ZodShape>(type: Type, fields: Shape) =>
   envelope(type, '1', z.object({ batch_job_id: z.uuid(), owner, ...fields }));
 
 export const jobUpdatedV1 = envelope(
@@ -22,20 +22,20 @@ export const jobUpdatedV1 = envelope(
     job_id: z.uuid(),
     owner,
     status: jobStatusSchema,
-    progress: z.number().min(0).max(1),
+    progress: z.number().check(z.gte(0), z.lte(1)),
     updated_at: z.iso.datetime(),
-    error: z.unknown().optional(),
-    cancel_requested: z.boolean().optional(),
+    error: z.optional(z.unknown()),
+    cancel_requested: z.optional(z.boolean()),
   }),
 );
 export type JobUpdated = z.infer<typeof jobUpdatedV1>;
 
 export const batchCountsSchema = z.object({
-  total: z.number().int().nonnegative(),
-  submitted: z.number().int().nonnegative(),
-  processed: z.number().int().nonnegative(),
-  succeeded: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
+  total: z.number().check(z.int(), z.nonnegative()),
+  submitted: z.number().check(z.int(), z.nonnegative()),
+  processed: z.number().check(z.int(), z.nonnegative()),
+  succeeded: z.number().check(z.int(), z.nonnegative()),
+  failed: z.number().check(z.int(), z.nonnegative()),
 });
 export type BatchCounts = z.infer<typeof batchCountsSchema>;
 
@@ -43,15 +43,15 @@ export const batchJobUpdatedV1 = batchEventV1('batch_job.updated', {
   status: batchJobStatusSchema,
   counts: batchCountsSchema,
   updated_at: z.iso.datetime(),
-  cancel_requested: z.boolean().optional(),
+  cancel_requested: z.optional(z.boolean()),
 });
 export type BatchJobUpdated = z.infer<typeof batchJobUpdatedV1>;
 
 export const batchItemCompletedV1 = batchEventV1('batch_item.completed', {
-  item_id: z.string().min(1),
+  item_id: z.string().check(z.minLength(1)),
   status: batchItemStatusSchema,
-  result: z.string().optional(),
-  error: z.unknown().optional(),
+  result: z.optional(z.string()),
+  error: z.optional(z.unknown()),
   completed_at: z.iso.datetime(),
 });
 export type BatchItemCompleted = z.infer<typeof batchItemCompletedV1>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { envelope } from './envelope';
 import { publicFailureSchema, storedFailureSchema } from './failure';
 import { line, text } from './text';
@@ -11,8 +11,11 @@ export const DEFAULT_ROUNDS = 3;
 
 const multiAgentConfig = z.strictObject({
   topic: text(JOB_TOPIC_MAX),
-  agents: z.number().int().min(1, 'must be at least 1').max(20, 'must be at most 20'),
-  rounds: z.number().int().min(1, 'must be at least 1').max(10, 'must be at most 10').default(DEFAULT_ROUNDS),
+  agents: z.number().check(z.int(), z.gte(1, 'must be at least 1'), z.lte(20, 'must be at most 20')),
+  rounds: z._default(
+    z.number().check(z.int(), z.gte(1, 'must be at least 1'), z.lte(10, 'must be at most 10')),
+    DEFAULT_ROUNDS,
+  ),
 });
 
 /** POST /jobs body: the job type picks the config schema. */
@@ -26,7 +29,7 @@ export const createJobBodySchema = z.discriminatedUnion(
       type: z.literal('completion'),
       config: z.strictObject({
         prompt: text(JOB_PROMPT_MAX),
-        system: line(2000).optional(),
+        system: z.optional(line(2000)),
       }),
     }),
   ],
@@ -51,19 +54,19 @@ export const jobSchema = z.object({
   config: z.record(z.string(), z.unknown()),
   priority: jobPrioritySchema,
   status: jobStatusSchema,
-  progress: z.number().min(0).max(1),
-  attempts: z.number().int().nonnegative(),
+  progress: z.number().check(z.gte(0), z.lte(1)),
+  attempts: z.number().check(z.int(), z.nonnegative()),
   /** Times the sweeper published a job stuck `queued` again. */
-  republished: z.number().int().nonnegative().optional(),
-  result: z.unknown().optional(),
+  republished: z.optional(z.number().check(z.int(), z.nonnegative())),
+  result: z.optional(z.unknown()),
   /** Public code and message only (publicFailureOf); the cause chain stays in the logs. */
-  error: storedFailureSchema.optional(),
+  error: z.optional(storedFailureSchema),
   /** Set by DELETE /jobs/{id} on a processing job: the processor stops before its next LLM step. */
-  cancel_requested: z.boolean().optional(),
+  cancel_requested: z.optional(z.boolean()),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
-  started_at: z.iso.datetime().optional(),
-  completed_at: z.iso.datetime().optional(),
+  started_at: z.optional(z.iso.datetime()),
+  completed_at: z.optional(z.iso.datetime()),
 });
 export type Job = z.infer<typeof jobSchema>;
 
@@ -71,16 +74,20 @@ export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;
 
 /** Query of the list routes (`GET /jobs`, `GET /batch-jobs`); `cursor` is opaque to the caller. */
-export const listQuerySchema = <Status extends z.ZodType>(status: Status) =>
+export const listQuerySchema = <Status extends z.ZodMiniType>(status: Status) =>
   z.object({
-    status: status.optional(),
-    limit: z.coerce
-      .number('must be a number')
-      .int('must be an integer')
-      .min(1, 'must be at least 1')
-      .max(LIST_LIMIT_MAX, `must be at most ${LIST_LIMIT_MAX}`)
-      .default(LIST_LIMIT_DEFAULT),
-    cursor: z.string().min(1).max(512).optional(),
+    status: z.optional(status),
+    limit: z._default(
+      z.coerce
+        .number('must be a number')
+        .check(
+          z.int('must be an integer'),
+          z.gte(1, 'must be at least 1'),
+          z.lte(LIST_LIMIT_MAX, `must be at most ${LIST_LIMIT_MAX}`),
+        ),
+      LIST_LIMIT_DEFAULT,
+    ),
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
   });
 export const listJobsQuerySchema = listQuerySchema(jobStatusSchema);
 export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
@@ -96,7 +103,7 @@ export const jobRequested = jobRequestedV1;
 export type JobRequested = z.infer<typeof jobRequested>;
 
 /** A job's final state in a `job.result` message; the versions differ only in a failure's `error`. */
-const jobResultData = <ErrorSchema extends z.ZodType>(error: ErrorSchema) =>
+const jobResultData = <ErrorSchema extends z.ZodMiniType>(error: ErrorSchema) =>
   z.discriminatedUnion('status', [
     z.object({
       job_id: z.uuid(),

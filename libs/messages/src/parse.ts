@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { PoisonMessageError } from '@offload/errors';
 import { toFieldProblems } from './problems';
 
@@ -6,7 +6,7 @@ import { toFieldProblems } from './problems';
  * Parses a queue message body against the versions a consumer knows. Anything else (not JSON, an
  * unknown version or type, a body that fails its schema) can never succeed, so it is poison.
  */
-export function parseMessage<Schema extends z.ZodType>(body: string, schema: Schema): z.infer<Schema> {
+export function parseMessage<Schema extends z.ZodMiniType>(body: string, schema: Schema): z.infer<Schema> {
   let json: unknown;
   try {
     json = JSON.parse(body);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { publicFailureSchema, storedFailureSchema } from './failure';
 import { line } from './text';
 
@@ -43,18 +43,21 @@ export const createPodcastBodySchema = z.strictObject({
   /** Days between episodes. */
   frequency: z
     .number()
-    .int()
-    .min(1, 'must be at least 1')
-    .max(PODCAST_MAX_FREQUENCY_DAYS, `must be at most ${PODCAST_MAX_FREQUENCY_DAYS}`),
+    .check(
+      z.int(),
+      z.gte(1, 'must be at least 1'),
+      z.lte(PODCAST_MAX_FREQUENCY_DAYS, `must be at most ${PODCAST_MAX_FREQUENCY_DAYS}`),
+    ),
   /** The date the last episode came out; the next is due `frequency` days later. */
-  latest_episode_date: z.iso.date({ error: 'must be an ISO 8601 date (YYYY-MM-DD)' }).pipe(
-    z
-      .string()
-      .refine((date) => date >= PODCAST_EARLIEST_DATE, `must be on or after ${PODCAST_EARLIEST_DATE}`)
-      .refine(
+  latest_episode_date: z.pipe(
+    z.iso.date({ error: 'must be an ISO 8601 date (YYYY-MM-DD)' }),
+    z.string().check(
+      z.refine((date) => date >= PODCAST_EARLIEST_DATE, `must be on or after ${PODCAST_EARLIEST_DATE}`),
+      z.refine(
         (date) => date <= podcastDateWindow(todayUtc()).latest,
         `must be at most ${PODCAST_MAX_DAYS_AHEAD} days after today`,
       ),
+    ),
   ),
 });
 export type CreatePodcastBody = z.infer<typeof createPodcastBodySchema>;
@@ -62,9 +65,9 @@ export type CreatePodcastBody = z.infer<typeof createPodcastBodySchema>;
 export const podcastSchema = z.object({
   podcastId: z.uuid(),
   /** The caller who registered it; only they can read it. Absent on records from before owners. */
-  owner: z.string().min(1).optional(),
+  owner: z.optional(z.string().check(z.minLength(1))),
   title: z.string(),
-  frequency: z.number().int().positive(),
+  frequency: z.number().check(z.int(), z.positive()),
   latestEpisodeDate: z.iso.date(),
   /** latestEpisodeDate + frequency, kept so an index can answer "which podcasts are due". */
   nextEpisodeDate: z.iso.date(),
@@ -77,7 +80,7 @@ export type Podcast = z.infer<typeof podcastSchema>;
 export const podcastViewSchema = z.object({
   podcast_id: z.uuid(),
   title: z.string(),
-  frequency: z.number().int().positive(),
+  frequency: z.number().check(z.int(), z.positive()),
   latest_episode_date: z.iso.date(),
   next_episode_date: z.iso.date(),
   created_at: z.iso.datetime(),
@@ -101,45 +104,45 @@ export const episodeStatusSchema = z.enum(['pending', 'processing', 'processed',
 export type EpisodeStatus = z.infer<typeof episodeStatusSchema>;
 
 export const episodeSchema = z.object({
-  episodeId: z.string().min(1),
+  episodeId: z.string().check(z.minLength(1)),
   podcastId: z.uuid(),
   /** The due date the episode was generated for; with podcastId it makes generation idempotent. */
   episodeDate: z.iso.date(),
   title: z.string(),
   status: episodeStatusSchema,
-  script: z.string().optional(),
-  summary: z.string().optional(),
-  showNotes: z.string().optional(),
+  script: z.optional(z.string()),
+  summary: z.optional(z.string()),
+  showNotes: z.optional(z.string()),
   /**
    * Why it failed, for the client (see publicFailureOf). Records written before errors were public
    * objects hold the internal chain as a string; it reads as the generic internal failure.
    */
-  error: storedFailureSchema.optional(),
-  attempts: z.number().int().nonnegative(),
+  error: z.optional(storedFailureSchema),
+  attempts: z.number().check(z.int(), z.nonnegative()),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
-  processedAt: z.iso.datetime().optional(),
+  processedAt: z.optional(z.iso.datetime()),
   /** The correlation id of the scheduler run that asked for it; the checker's message carries it on. */
-  traceId: z.string().optional(),
+  traceId: z.optional(z.string()),
 });
 export type Episode = z.infer<typeof episodeSchema>;
 
 /** An episode as GET /podcasts/{id} lists it: the stored fields in snake_case. */
 export const episodeViewSchema = z.object({
-  episode_id: z.string().min(1),
+  episode_id: z.string().check(z.minLength(1)),
   podcast_id: z.uuid(),
   episode_date: z.iso.date(),
   title: z.string(),
   status: episodeStatusSchema,
-  script: z.string().optional(),
-  summary: z.string().optional(),
-  show_notes: z.string().optional(),
-  error: publicFailureSchema.optional(),
-  attempts: z.number().int().nonnegative(),
+  script: z.optional(z.string()),
+  summary: z.optional(z.string()),
+  show_notes: z.optional(z.string()),
+  error: z.optional(publicFailureSchema),
+  attempts: z.number().check(z.int(), z.nonnegative()),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
-  processed_at: z.iso.datetime().optional(),
-  trace_id: z.string().optional(),
+  processed_at: z.optional(z.iso.datetime()),
+  trace_id: z.optional(z.string()),
 });
 export type EpisodeView = z.infer<typeof episodeViewSchema>;
 
@@ -164,9 +167,9 @@ export function episodeView(episode: Episode): EpisodeView {
 
 const podcastMetadata = <Source extends string>(source: Source) =>
   z.object({
-    retryCount: z.number().int().nonnegative(),
+    retryCount: z.number().check(z.int(), z.nonnegative()),
     source: z.literal(source),
-    traceId: z.string().optional(),
+    traceId: z.optional(z.string()),
   });
 
 /**
@@ -177,7 +180,7 @@ export const episodeProcessingV1 = z.object({
   version: z.literal('1.0'),
   type: z.literal('episode_processing'),
   data: z.object({
-    episodeId: z.string().min(1),
+    episodeId: z.string().check(z.minLength(1)),
     podcastId: z.uuid(),
     status: episodeStatusSchema,
     timestamp: z.iso.datetime(),
@@ -191,8 +194,8 @@ export const podcastGenerationV1 = z.object({
   type: z.literal('podcast_generation'),
   data: z.object({
     podcastId: z.uuid(),
-    title: z.string().min(1),
-    frequency: z.number().int().positive(),
+    title: z.string().check(z.minLength(1)),
+    frequency: z.number().check(z.int(), z.positive()),
     latestEpisodeDate: z.iso.date(),
   }),
   metadata: podcastMetadata('podcast_scheduler'),

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   createJobBodySchema,
   createPodcastBodySchema,
@@ -9,7 +9,7 @@ import {
   toFieldProblems,
 } from './index';
 
-function problems(schema: z.ZodType, input: unknown) {
+function problems(schema: z.ZodMiniType, input: unknown) {
   const result = schema.safeParse(input);
   if (result.success) throw new Error('expected the input to be rejected');
   return toFieldProblems(result.error, input);

@@ -1,5 +1,10 @@
-import type * as z from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import type { FieldProblem } from '@offload/errors';
+
+// zod/mini loads no locale: without English every default message below would read "Invalid input"
+// (and DEFAULT_TYPE_MESSAGE would never match). @offload/config sets the same at cold start.
+z.config(en());
 
 const ROOT = '(body)';
 
@@ -27,7 +32,7 @@ const DEFAULT_TYPE_MESSAGE = /^Invalid input: expected /;
  * zod issues as `{ field, message }`, the shape every 400 response and poison reason uses. Pass the
  * parsed input so a field of the wrong type is told apart from a missing one.
  */
-export function toFieldProblems(error: z.ZodError, input?: unknown): FieldProblem[] {
+export function toFieldProblems(error: z.core.$ZodError, input?: unknown): FieldProblem[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String);
     const field = path.length > 0 ? path.join('.') : ROOT;

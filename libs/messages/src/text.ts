@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 // C0/C1 control characters, except tab and newline which multi-line text legitimately carries.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -14,7 +14,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export const isWellFormed = (value: string) => !LONE_SURROGATE.test(value);
 
 const wellFormedString = () =>
-  z.string().refine(isWellFormed, 'must be valid Unicode text (it holds a lone surrogate)');
+  z.string().check(z.refine(isWellFormed, 'must be valid Unicode text (it holds a lone surrogate)'));
 
 export function sanitizeLine(value: string): string {
   return value.replace(ALL_CONTROL, '').trim();
@@ -26,15 +26,21 @@ export function sanitizeMultiline(value: string): string {
 
 /** A required single-line string: control characters stripped, trimmed, then length-checked. */
 export const line = (max: number) =>
-  wellFormedString()
-    .transform(sanitizeLine)
-    .pipe(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
+  z.pipe(
+    z.pipe(wellFormedString(), z.transform(sanitizeLine)),
+    z
+      .string()
+      .check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`)),
+  );
 
 /** A required multi-line string: like `line` but keeps tabs and newlines. */
 export const text = (max: number) =>
-  wellFormedString()
-    .transform(sanitizeMultiline)
-    .pipe(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
+  z.pipe(
+    z.pipe(wellFormedString(), z.transform(sanitizeMultiline)),
+    z
+      .string()
+      .check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`)),
+  );
 
 /** An ISO 8601 date (`2026-12-01`) or date-time with offset (`2026-12-01T09:00:00Z`). */
 export const isoDateOrDateTime = () =>

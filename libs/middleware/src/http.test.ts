@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { NotFoundError } from '@offload/errors';
 import { NOT_AN_OBJECT_JSON } from '@offload/testing/badBodies';
 import { httpApi } from './http';
@@ -7,7 +7,10 @@ import { correlationIdOf, logger } from './logger';
 import { json } from './response';
 import { captureLogs, httpEvent, lambdaContext, OPERATOR_KEY, TEST_KEY, testCallers } from './testEvents';
 
-const schema = z.strictObject({ name: z.string().min(1), size: z.number().int().max(10) });
+const schema = z.strictObject({
+  name: z.string().check(z.minLength(1)),
+  size: z.number().check(z.int(), z.lte(10)),
+});
 
 function bodyOf(res: { body?: string }) {
   return JSON.parse(res.body ?? 'null');

@@ -5,7 +5,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { Caller } from '@offload/messages';
 import { callersFromEnvironment, identify, requireOperator, type CallerSource } from './callers';
 import corsPolicy from './cors.json';
@@ -14,7 +14,7 @@ import { httpErrorMapper } from './httpErrors';
 import { appendCorrelationId, logger } from './logger';
 import type { JsonResult } from './response';
 
-export interface HttpOptions<Body extends z.ZodType | undefined> {
+export interface HttpOptions<Body extends z.ZodMiniType | undefined> {
   /** zod schema of the JSON body; omit for endpoints without a body (a body sent there is a 400). */
   body?: Body;
   /** Largest accepted body; every endpoint has one. */
@@ -90,8 +90,8 @@ function authenticate(
  * start) per request path, and serverless-offline runs authorizers differently from AWS; here the
  * same code answers on AWS, offline and in unit tests.
  */
-export function httpApi<Body extends z.ZodType | undefined = undefined>(
-  handler: HttpHandler<Body extends z.ZodType ? z.infer<Body> : undefined>,
+export function httpApi<Body extends z.ZodMiniType | undefined = undefined>(
+  handler: HttpHandler<Body extends z.ZodMiniType ? z.infer<Body> : undefined>,
   options: HttpOptions<Body> = {},
 ) {
   const callers = options.callers ?? callersOnFirstRequest();

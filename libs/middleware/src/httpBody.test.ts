@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PayloadTooLargeError, ValidationError } from '@offload/errors';
 import { bodyLimit, rejectBody, requireBody, validateBody } from './httpBody';
 import { httpEvent } from './testEvents';

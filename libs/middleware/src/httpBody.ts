@@ -1,6 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { PayloadTooLargeError, ValidationError } from '@offload/errors';
 import { toFieldProblems } from '@offload/messages';
 
@@ -59,7 +59,7 @@ export function rejectBody(): middy.MiddlewareObj<BodyEvent> {
 }
 
 /** Validates the parsed JSON body with zod and replaces it with the parsed (sanitized) value. */
-export function validateBody(schema: z.ZodType): middy.MiddlewareObj<{ body?: unknown }> {
+export function validateBody(schema: z.ZodMiniType): middy.MiddlewareObj<{ body?: unknown }> {
   return {
     before: async ({ event }) => {
       const result = schema.safeParse(event.body);

@@ -1,5 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { sendMessage } from '@offload/aws/sqs';
 import { envelope } from '@offload/messages';
 import { sqsWorker } from './sqs';

@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { sendMessage } from '@offload/aws/sqs';
 import { describeError, OffloadError, PoisonMessageError } from '@offload/errors';
 import { parseMessage } from '@offload/messages';
@@ -21,7 +21,7 @@ export interface RecordContext {
 
 export type RecordHandler<Message> = (message: Message, context: RecordContext) => Promise<void>;
 
-export interface SqsWorkerOptions<Schema extends z.ZodType> {
+export interface SqsWorkerOptions<Schema extends z.ZodMiniType> {
   /** Every message version this worker accepts; anything else is poison. */
   schema: Schema;
   recordHandler: RecordHandler<z.infer<Schema>>;
@@ -151,7 +151,7 @@ const indexOf = (_: unknown, index: number) => index;
  * (bundles keep function names, so each closure also costs a `defineProperty`) and no result
  * object.
  */
-class Batch<Schema extends z.ZodType> {
+class Batch<Schema extends z.ZodMiniType> {
   readonly outcomes: Outcome[];
   readonly reasons: unknown[];
   /** Each record's log, so the stack's own lines about it carry its id and correlation id. */
@@ -319,7 +319,7 @@ class Batch<Schema extends z.ZodType> {
  * middleware chain and early-timeout timer (together about as much as the rest of the stack's
  * work on a batch of 10). The handler never throws, so an invocation ends only by returning.
  */
-export function sqsWorker<Schema extends z.ZodType>(options: SqsWorkerOptions<Schema>) {
+export function sqsWorker<Schema extends z.ZodMiniType>(options: SqsWorkerOptions<Schema>) {
   return async (event: SQSEvent, lambda: Context): Promise<SQSBatchResponse> => {
     logger.refreshSampleRateCalculation();
     logger.addContext(lambda);

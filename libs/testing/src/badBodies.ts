@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 
 /**
  * Generators of request bodies that are certainly invalid, built from a zod body schema: a valid
@@ -20,13 +20,13 @@ type Shape =
 
 interface ZodDef {
   type: string;
-  shape?: Record<string, z.ZodType>;
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  options?: z.ZodType[];
+  shape?: Record<string, z.core.$ZodType>;
+  innerType?: z.core.$ZodType;
+  in?: z.core.$ZodType;
+  out?: z.core.$ZodType;
+  options?: z.core.$ZodType[];
   discriminator?: string;
-  element?: z.ZodType;
+  element?: z.core.$ZodType;
   entries?: Record<string, string>;
   values?: unknown[];
   format?: string;
@@ -34,11 +34,11 @@ interface ZodDef {
     _zod: { def: { check: string; minimum?: number; maximum?: number; value?: number; format?: string } };
   }[];
 }
-const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
+const defOf = (schema: z.core.$ZodType) => (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
 const checksOf = (def: ZodDef) => (def.checks ?? []).map((check) => check._zod.def);
 
 /** Reads the constraints this project's body schemas use; throws on anything it does not know. */
-export function shapeOf(schema: z.ZodType): Shape {
+export function shapeOf(schema: z.core.$ZodType): Shape {
   const def = defOf(schema);
   switch (def.type) {
     case 'object':
@@ -71,7 +71,7 @@ export function shapeOf(schema: z.ZodType): Shape {
       // line()/text(): string -> sanitize -> length checks; priority: string -> lower-case -> enum.
       const out = shapeOf(def.out!);
       if (out.kind === 'string' && defOf(def.in!).type === 'string') {
-        // z.iso.date().pipe(window checks): the input's format is what a valid body must meet.
+        // z.pipe(z.iso.date(), window checks): the input's format is what a valid body must meet.
         const input = shapeOf(def.in!);
         if (input.kind === 'string' && input.format) return input;
       }
@@ -524,7 +524,7 @@ export interface BadBodyOptions {
 }
 
 /** Bad requests for an endpoint with a JSON body schema: every one must be a 4xx, none a side effect. */
-export function badRequests(schema: z.ZodType, { maxBytes }: BadBodyOptions): fc.Arbitrary<BadRequest> {
+export function badRequests(schema: z.core.$ZodType, { maxBytes }: BadBodyOptions): fc.Arbitrary<BadRequest> {
   const shape = shapeOf(schema);
   const validBody = valid(shape).map((body) => JSON.stringify(body));
   const bodyLevel =
@@ -620,4 +620,4 @@ export function unwantedBodies({ maxBytes }: BadBodyOptions): fc.Arbitrary<BadRe
 }
 
 /** A valid body of the schema, to check the generators' base is valid (so the mutation is the cause). */
-export const validBodies = (schema: z.ZodType) => valid(shapeOf(schema));
+export const validBodies = (schema: z.core.$ZodType) => valid(shapeOf(schema));

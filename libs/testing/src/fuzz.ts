@@ -1,7 +1,7 @@
 import { ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { dynamo } from '@offload/aws/dynamodb';
 import { sqs } from '@offload/aws/sqs';
 import { badRequests, unwantedBodies, validBodies, type BadRequest } from './badBodies';
@@ -144,7 +144,7 @@ export function problemWith(request: BadRequest, answer: Answer): string | undef
 export interface FuzzOptions {
   url: string;
   /** The endpoint's body schema; omit for an endpoint that takes no body. */
-  schema?: z.ZodType;
+  schema?: z.ZodMiniType;
   maxBytes: number;
   apiKey: string;
   numRuns: number;
@@ -241,7 +241,7 @@ async function warmUp(url: string, concurrency: number, apiKey: string): Promise
 export interface FuzzedEndpoint {
   path: string;
   /** The endpoint's body schema; omit for an endpoint that takes no body. */
-  schema?: z.ZodType;
+  schema?: z.ZodMiniType;
   maxBytes: number;
   /** The key to send; an operator route needs an operator key, or every answer is a 403. */
   apiKey?: string;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { env, readConfig } from '@offload/config';
 
 /** Read once per cold start; each handler takes the part it needs. A missing variable fails by name. */
@@ -26,8 +26,8 @@ export const claimConfig = () =>
 
 export const providerConfig = () =>
   readConfig({
-    OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
-    OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+    OPENAI_MODEL: z._default(z.string().check(z.minLength(1)), 'gpt-4o-mini'),
+    OPENAI_MAX_RETRIES: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(10)), 4),
     OPENAI_TIMEOUT_MS: env.int(10_000),
     SUBMIT_CONCURRENCY: env.int(10),
   });

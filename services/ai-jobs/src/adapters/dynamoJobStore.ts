@@ -152,7 +152,13 @@ export function dynamoJobStore(tableName: string): JobStore {
       updateReturning(jobId, {
         set: '#status = :cancelled, completed_at = :now, updated_at = :now REMOVE #open',
         when: '#status IN (:queued, :processing) AND cancel_requested = :yes',
-        values: { ':cancelled': 'cancelled', ':queued': 'queued', ':processing': 'processing', ':yes': true, ':now': now },
+        values: {
+          ':cancelled': 'cancelled',
+          ':queued': 'queued',
+          ':processing': 'processing',
+          ':yes': true,
+          ':now': now,
+        },
       }),
   };
 

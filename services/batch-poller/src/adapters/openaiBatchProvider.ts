@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PublicFailureError } from '@offload/errors';
 import { loadOpenAI, openaiApiKey } from '@offload/llm';
 import { ProviderRejectedError, type BatchProvider, type ProviderCheck } from '../domain/batchJobs';
@@ -44,17 +44,18 @@ export interface OpenAIBatchOptions {
 // One line of a batch output or error file, as the Batch API documents it.
 const outputLine = z.object({
   custom_id: z.string(),
-  response: z
-    .object({
-      status_code: z.number(),
-      body: z.object({
-        choices: z.array(z.object({ message: z.object({ content: z.string().nullable() }) })).optional(),
-        error: z.object({ message: z.string() }).optional(),
+  response: z.optional(
+    z.nullable(
+      z.object({
+        status_code: z.number(),
+        body: z.object({
+          choices: z.optional(z.array(z.object({ message: z.object({ content: z.nullable(z.string()) }) }))),
+          error: z.optional(z.object({ message: z.string() })),
+        }),
       }),
-    })
-    .nullable()
-    .optional(),
-  error: z.object({ code: z.string().nullable().optional(), message: z.string() }).nullable().optional(),
+    ),
+  ),
+  error: z.optional(z.nullable(z.object({ code: z.optional(z.nullable(z.string())), message: z.string() }))),
 });
 
 /**

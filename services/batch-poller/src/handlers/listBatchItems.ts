@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ValidationError } from '@offload/errors';
 import { toFieldProblems } from '@offload/messages';
 import { httpApi, json } from '@offload/middleware';
@@ -8,11 +8,11 @@ import { getJobFor, itemView } from '../domain/batchJobs';
 const store = batchStore();
 const query = z.strictObject({
   id: z.uuid('must be a UUID'),
-  limit: z.coerce.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(50),
-  after: z
-    .string()
-    .regex(/^\d{4}$/, 'must be an item_id from a previous page')
-    .optional(),
+  limit: z._default(
+    z.coerce.number().check(z.int(), z.gte(1, 'must be at least 1'), z.lte(100, 'must be at most 100')),
+    50,
+  ),
+  after: z.optional(z.string().check(z.regex(/^\d{4}$/, 'must be an item_id from a previous page'))),
 });
 
 /** GET /batch-jobs/{id}/items?limit=&after=: the job's items in order, one page at a time. */

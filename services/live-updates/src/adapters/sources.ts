@@ -1,11 +1,12 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
 import { dynamo } from '@offload/aws/dynamodb';
 import { batchJobSchema, batchJobUpdated, jobSchema, jobUpdated } from '@offload/messages';
 import type { StateSource } from '../domain/live';
 
 const SOURCE = 'live-updates.subscribe';
 // Only what a job.updated carries: a job's result can be large and the client GETs it.
-const jobState = jobSchema.pick({
+const jobState = z.pick(jobSchema, {
   job_id: true,
   owner: true,
   status: true,

@@ -1,8 +1,8 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { UnreadableRecordError, type Listing, type UnreadableRecord } from '../domain/podcasts';
 
 /** Field paths and problems only: a record's values (titles, scripts) never reach a log line. */
-function unreadable(item: Record<string, unknown>, key: string, error: z.ZodError): UnreadableRecord {
+function unreadable(item: Record<string, unknown>, key: string, error: z.core.$ZodError): UnreadableRecord {
   const value = item[key];
   return {
     key: typeof value === 'string' ? value : `(no ${key})`,
@@ -10,14 +10,18 @@ function unreadable(item: Record<string, unknown>, key: string, error: z.ZodErro
   };
 }
 
-export function parseOne<T>(schema: z.ZodType<T>, item: Record<string, unknown>, key: string): T {
+export function parseOne<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>, key: string): T {
   const parsed = schema.safeParse(item);
   if (!parsed.success) throw new UnreadableRecordError(unreadable(item, key, parsed.error));
   return parsed.data;
 }
 
 /** Parses every item on its own, so one bad record is reported, not thrown for the whole read. */
-export function parseAll<T>(schema: z.ZodType<T>, items: Record<string, unknown>[], key: string): Listing<T> {
+export function parseAll<T>(
+  schema: z.ZodMiniType<T>,
+  items: Record<string, unknown>[],
+  key: string,
+): Listing<T> {
   const listing: Listing<T> = { items: [], unreadable: [] };
   for (const item of items) {
     const parsed = schema.safeParse(item);

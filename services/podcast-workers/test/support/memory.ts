@@ -1,5 +1,5 @@
 import { episodeSchema, podcastSchema, type Episode, type Podcast } from '@offload/messages';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import {
   UnreadableRecordError,
   type EpisodeStore,
@@ -11,11 +11,11 @@ import {
 } from '../../src/domain/podcasts';
 import { conditionFailed } from '@offload/testing/conditionFailed';
 
-function unreadable(record: Record<string, unknown>, key: string, error: z.ZodError): UnreadableRecord {
+function unreadable(record: Record<string, unknown>, key: string, error: z.core.$ZodError): UnreadableRecord {
   return { key: String(record[key]), reason: error.issues.map((i) => i.path.join('.')).join('; ') };
 }
 
-function parseAll<T>(schema: z.ZodType<T>, records: Record<string, unknown>[], key: string): Listing<T> {
+function parseAll<T>(schema: z.ZodMiniType<T>, records: Record<string, unknown>[], key: string): Listing<T> {
   const listing: Listing<T> = { items: [], unreadable: [] };
   for (const record of records) {
     const parsed = schema.safeParse(structuredClone(record));
