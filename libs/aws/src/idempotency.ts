@@ -17,27 +17,31 @@ export const idempotencyItemKey = (scope: string, owner: string, key: string) =>
   pk: ['idem', scope, owner, key].map(encodeURIComponent).join('#'),
 });
 
+export interface ClaimOptions {
+  /** The attribute holding the claimed record's id (`record_id`). */
+  idAttribute?: string;
+  ttlSeconds?: number;
+}
+
 /**
- * Records `claim` for this caller's key with a conditional put, or answers the claim already there
- * (read consistently). The item expires through the table's TTL attribute `expires_at`.
+ * Records `claim` under `itemKey` (`idempotencyItemKey`, or a service's own older scheme) with a
+ * conditional put, or answers the claim already there (read consistently). The item expires
+ * through the table's TTL attribute `expires_at`.
  */
 export async function claimIdempotencyKey(
   tableName: string,
-  scope: string,
-  owner: string,
-  key: string,
+  itemKey: { pk: string },
   claim: IdempotencyClaim,
   now: Date,
-  ttlSeconds = DAY_SECONDS,
+  { idAttribute = 'record_id', ttlSeconds = DAY_SECONDS }: ClaimOptions = {},
 ): Promise<IdempotencyClaim | undefined> {
-  const Key = idempotencyItemKey(scope, owner, key);
   const claimed = await ifConditionHolds(
     dynamo.send(
       new PutCommand({
         TableName: tableName,
         Item: {
-          ...Key,
-          record_id: claim.id,
+          ...itemKey,
+          [idAttribute]: claim.id,
           body_hash: claim.bodyHash,
           expires_at: Math.floor(now.getTime() / 1000) + ttlSeconds,
         },
@@ -46,16 +50,11 @@ export async function claimIdempotencyKey(
     ),
   );
   if (claimed) return undefined;
-  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
-  return out.Item && { id: String(out.Item.record_id), bodyHash: String(out.Item.body_hash) };
+  const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: itemKey, ConsistentRead: true }));
+  return out.Item && { id: String(out.Item[idAttribute]), bodyHash: String(out.Item.body_hash) };
 }
 
 /** Lets the key go again: the request that claimed it recorded nothing. */
-export async function releaseIdempotencyKey(
-  tableName: string,
-  scope: string,
-  owner: string,
-  key: string,
-): Promise<void> {
-  await dynamo.send(new DeleteCommand({ TableName: tableName, Key: idempotencyItemKey(scope, owner, key) }));
+export async function releaseIdempotencyKey(tableName: string, itemKey: { pk: string }): Promise<void> {
+  await dynamo.send(new DeleteCommand({ TableName: tableName, Key: itemKey }));
 }

@@ -1,8 +1,9 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo, ifConditionHolds, takeRateToken } from '@offload/aws/dynamodb';
+import { claimIdempotencyKey, releaseIdempotencyKey } from '@offload/aws/idempotency';
+import type { Clock } from '@offload/config';
 import type { Controls } from '../domain/jobs';
 
-const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 const BUDGET_WINDOW_SECONDS = 60 * 60;
 
 /**
@@ -11,14 +12,18 @@ const BUDGET_WINDOW_SECONDS = 60 * 60;
  */
 const part = (value: string) => encodeURIComponent(value);
 
-/** The `pk` of an idempotency claim. */
+/**
+ * The `pk` of an idempotency claim. Older than the shared `idempotencyItemKey` (which adds a
+ * scope) and kept, with its `job_id` attribute, so that claims made before a deploy still answer
+ * their retries for their 24 hours.
+ */
 export const idempotencyPk = (owner: string, key: string) => `idem#${part(owner)}#${part(key)}`;
 
 /**
  * Idempotency keys, rate-limit windows and LLM budgets in one small table keyed by `pk`; all expire
  * through the table's TTL attribute `expires_at` (on AWS; the local emulator keeps them).
  */
-export function dynamoControls(tableName: string): Controls {
+export function dynamoControls(tableName: string, clock: Clock): Controls {
   const idemKey = (owner: string, key: string) => ({ pk: idempotencyPk(owner, key) });
   const budgetWindow = (now: Date) => {
     const seconds = Math.floor(now.getTime() / 1000);
@@ -28,29 +33,16 @@ export function dynamoControls(tableName: string): Controls {
   const budgetKey = (owner: string, start: number) => ({ pk: `llm#${part(owner)}#${start}` });
   return {
     async claimIdempotencyKey(owner, key, claim) {
-      const claimed = await ifConditionHolds(
-        dynamo.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              ...idemKey(owner, key),
-              job_id: claim.jobId,
-              body_hash: claim.bodyHash,
-              expires_at: Math.floor(Date.now() / 1000) + IDEMPOTENCY_TTL_SECONDS,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
+      const existing = await claimIdempotencyKey(
+        tableName,
+        idemKey(owner, key),
+        { id: claim.jobId, bodyHash: claim.bodyHash },
+        clock.now(),
+        { idAttribute: 'job_id' },
       );
-      if (claimed) return undefined;
-      const out = await dynamo.send(
-        new GetCommand({ TableName: tableName, Key: idemKey(owner, key), ConsistentRead: true }),
-      );
-      return out.Item && { jobId: String(out.Item.job_id), bodyHash: String(out.Item.body_hash) };
+      return existing && { jobId: existing.id, bodyHash: existing.bodyHash };
     },
-    async releaseIdempotencyKey(owner, key) {
-      await dynamo.send(new DeleteCommand({ TableName: tableName, Key: idemKey(owner, key) }));
-    },
+    releaseIdempotencyKey: (owner, key) => releaseIdempotencyKey(tableName, idemKey(owner, key)),
     takeRateToken(owner, limit, now) {
       return takeRateToken(tableName, part(owner), limit, now);
     },

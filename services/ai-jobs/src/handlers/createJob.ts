@@ -12,7 +12,7 @@ import { submitJob } from '../domain/jobs';
 const config = { ...tables(), ...submitConfig() };
 const deps = {
   store: dynamoJobStore(config.JOBS_TABLE_NAME),
-  controls: dynamoControls(config.CONTROLS_TABLE_NAME),
+  controls: dynamoControls(config.CONTROLS_TABLE_NAME, systemClock),
   publisher: snsJobPublisher(config.JOBS_TOPIC_ARN),
   clock: systemClock,
   newId: randomUUID,

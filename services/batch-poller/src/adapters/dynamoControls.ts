@@ -1,7 +1,7 @@
 import type { Clock } from '@offload/config';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo, ifConditionHolds, takeRateToken } from '@offload/aws/dynamodb';
-import { claimIdempotencyKey, releaseIdempotencyKey } from '@offload/aws/idempotency';
+import { claimIdempotencyKey, idempotencyItemKey, releaseIdempotencyKey } from '@offload/aws/idempotency';
 import type { BudgetLedger, BudgetWindow } from '../domain/budget';
 import type { BatchControls } from '../domain/submit';
 
@@ -15,15 +15,14 @@ export function dynamoControls(tableName: string, clock: Clock): BatchControls {
     async claimIdempotencyKey(owner, key, claim) {
       const existing = await claimIdempotencyKey(
         tableName,
-        IDEMPOTENCY_SCOPE,
-        owner,
-        key,
+        idempotencyItemKey(IDEMPOTENCY_SCOPE, owner, key),
         { id: claim.jobId, bodyHash: claim.bodyHash },
         clock.now(),
       );
       return existing && { jobId: existing.id, bodyHash: existing.bodyHash };
     },
-    releaseIdempotencyKey: (owner, key) => releaseIdempotencyKey(tableName, IDEMPOTENCY_SCOPE, owner, key),
+    releaseIdempotencyKey: (owner, key) =>
+      releaseIdempotencyKey(tableName, idempotencyItemKey(IDEMPOTENCY_SCOPE, owner, key)),
     takeRateToken: (owner, limit, now) =>
       takeRateToken(tableName, `batch-jobs#${encodeURIComponent(owner)}`, limit, now),
   };
