@@ -68,3 +68,30 @@ test('one service runs by hand with `serverless offline --stage local` against p
     process.kill(-offline.pid!, 'SIGKILL');
   }
 });
+
+test('`serverless invoke local` runs an ES module handler with its sample event, as docs/local-stacks.md shows', async () => {
+  await run('npm', ['run', '-s', 'provision', '--', '--stage', 'local', '--service', 'task-api'], {
+    cwd: ROOT,
+  });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      SERVERLESS_BIN,
+      'invoke',
+      'local',
+      '--stage',
+      'local',
+      '-f',
+      'createTask',
+      '-p',
+      'events/createTask.json',
+    ],
+    { cwd: path.join(ROOT, 'services', 'task-api'), env: process.env, timeout: 180_000 },
+  );
+  // The handler's answer, printed as JSON after its own log lines.
+  const answer = JSON.parse(stdout.slice(stdout.indexOf('{\n'))) as { statusCode: number; body: string };
+  expect({ statusCode: answer.statusCode, body: JSON.parse(answer.body) }).toEqual({
+    statusCode: 202,
+    body: { task_id: expect.any(String), status: 'queued' },
+  });
+}, 240_000);
