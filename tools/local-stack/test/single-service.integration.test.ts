@@ -11,16 +11,18 @@ import { ROOT, SERVERLESS_BIN } from '../services';
 const PORT = Number(process.env.TEST_HTTP_PORT ?? 13000) + 900;
 const run = promisify(execFile);
 
-test('one service runs by hand with `serverless offline --stage local` against provisioned endpoints', async () => {
-  // AWS_ENDPOINT_URL_SQS/_SNS/_DYNAMODB, AWS_REGION and the keys are in this environment (globalSetup).
-  const { stdout } = await run(
+// AWS_ENDPOINT_URL_SQS/_SNS/_DYNAMODB, AWS_REGION and the keys are in this environment (globalSetup).
+let provisioned: string;
+beforeAll(async () => {
+  ({ stdout: provisioned } = await run(
     'npm',
     ['run', '-s', 'provision', '--', '--stage', 'local', '--service', 'task-api'],
-    {
-      cwd: ROOT,
-    },
-  );
-  expect(stdout).toContain('offload-task-api-local-tasks.fifo');
+    { cwd: ROOT },
+  ));
+}, 120_000);
+
+test('one service runs by hand with `serverless offline --stage local` against provisioned endpoints', async () => {
+  expect(provisioned).toContain('offload-task-api-local-tasks.fifo');
 
   const offline = spawn(
     process.execPath,
@@ -70,9 +72,6 @@ test('one service runs by hand with `serverless offline --stage local` against p
 });
 
 test('`serverless invoke local` runs an ES module handler with its sample event, as docs/local-stacks.md shows', async () => {
-  await run('npm', ['run', '-s', 'provision', '--', '--stage', 'local', '--service', 'task-api'], {
-    cwd: ROOT,
-  });
   const { stdout } = await run(
     process.execPath,
     [
