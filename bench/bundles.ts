@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { functionEnv } from '../tools/local-stack/offline';
 import { discoverServices, printConfig, ROOT } from '../tools/local-stack/services';
 import { esbuildOptions, readService, type ServiceSpec } from './serverless';
@@ -53,9 +53,9 @@ interface Bundle {
   /** The largest packages in those files (bytes of output each), from esbuild's metafile. */
   largest: [string, number][];
   /**
-   * Packages the bundle evaluates when it loads: reached from the entry point through static
-   * imports only. A package reached only through `import()` ships in the bundle but loads on first
-   * use, so it is no part of the cold load and not in the bare baseline either.
+   * Packages the bundle evaluates when it loads: those with code in the entry or the chunks it
+   * imports statically. A package reached only through `import()` ships in the bundle but loads on
+   * first use, so it is no part of the cold load and not in the bare baseline either.
    */
   loadsAtStart: Set<string>;
 }
@@ -97,11 +97,10 @@ async function bundle(options: BuildOptions, outdir: string, name: string): Prom
     metafile: true,
   });
   // `import()` targets are entry points too; the function's own is the one named `name`.
-  const [file, output] =
-    Object.entries(metafile.outputs).find(
-      ([out]) => !out.endsWith('.map') && path.parse(out).name === name,
-    ) ?? [];
-  if (!file || !output) throw new Error(`${name}: the build wrote no entry point`);
+  const file = Object.keys(metafile.outputs).find(
+    (out) => !out.endsWith('.map') && path.parse(out).name === name,
+  );
+  if (!file) throw new Error(`${name}: the build wrote no entry point`);
   // What a cold start reads: the entry and the chunks it imports statically, transitively.
   const files = new Set<string>();
   for (let pending = [file]; pending.length > 0;) {
@@ -125,22 +124,9 @@ async function bundle(options: BuildOptions, outdir: string, name: string): Prom
     file: absolute(file),
     bytes: sizes.reduce((sum, size) => sum + size, 0),
     largest,
-    loadsAtStart: loadedAtStart(metafile, output),
+    // Only statically imported files are in `files`, so what has bytes in them loads at start.
+    loadsAtStart: new Set([...byPackage].filter(([, bytes]) => bytes > 0).map(([pkg]) => pkg)),
   };
-}
-
-function loadedAtStart(metafile: Metafile, output: Metafile['outputs'][string] | undefined): Set<string> {
-  const reached = new Set<string>();
-  const pending = output?.entryPoint ? [output.entryPoint] : [];
-  for (let input = pending.pop(); input !== undefined; input = pending.pop()) {
-    if (reached.has(input)) continue;
-    reached.add(input);
-    for (const { path: imported, kind, external } of metafile.inputs[input]?.imports ?? []) {
-      if (kind !== 'dynamic-import' && !external) pending.push(imported);
-    }
-  }
-  // Inputs tree shaking dropped (nothing of them is used) add nothing to the output.
-  return new Set([...reached].filter((input) => output?.inputs[input]?.bytesInOutput).map(packageOf));
 }
 
 const kib = (bytes: number) => bytes / 1024;
