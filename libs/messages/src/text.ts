@@ -24,23 +24,20 @@ export function sanitizeMultiline(value: string): string {
   return value.replace(/\r\n?/g, '\n').replace(CONTROL_EXCEPT_TAB_NEWLINE, '').trim();
 }
 
-/** A required single-line string: control characters stripped, trimmed, then length-checked. */
-export const line = (max: number) =>
+/** Well-formed text, sanitized, then required non-empty and at most `max` characters. */
+const sanitized = (sanitize: (value: string) => string, max: number) =>
   z.pipe(
-    z.pipe(wellFormedString(), z.transform(sanitizeLine)),
+    z.pipe(wellFormedString(), z.transform(sanitize)),
     z
       .string()
       .check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`)),
   );
 
+/** A required single-line string: control characters stripped, trimmed, then length-checked. */
+export const line = (max: number) => sanitized(sanitizeLine, max);
+
 /** A required multi-line string: like `line` but keeps tabs and newlines. */
-export const text = (max: number) =>
-  z.pipe(
-    z.pipe(wellFormedString(), z.transform(sanitizeMultiline)),
-    z
-      .string()
-      .check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`)),
-  );
+export const text = (max: number) => sanitized(sanitizeMultiline, max);
 
 /** An ISO 8601 date (`2026-12-01`) or date-time with offset (`2026-12-01T09:00:00Z`). */
 export const isoDateOrDateTime = () =>
