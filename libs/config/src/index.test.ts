@@ -20,4 +20,18 @@ describe('readConfig', () => {
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(/TABLE: .*LIMIT: /);
   });
+
+  it("reads the OpenAI client's variables with the worker's defaults, and retries only from 0 to 10", () => {
+    const openai = env.openai({ maxRetries: 4, timeoutMs: 10_000 });
+    expect(readConfig(openai, {})).toEqual({
+      OPENAI_MODEL: 'gpt-4o-mini',
+      OPENAI_MAX_RETRIES: 4,
+      OPENAI_TIMEOUT_MS: 10_000,
+    });
+    expect(readConfig(openai, { OPENAI_MODEL: 'gpt-x', OPENAI_MAX_RETRIES: '0' })).toMatchObject({
+      OPENAI_MODEL: 'gpt-x',
+      OPENAI_MAX_RETRIES: 0,
+    });
+    expect(() => readConfig(openai, { OPENAI_MAX_RETRIES: '11' })).toThrow(/OPENAI_MAX_RETRIES: /);
+  });
 });

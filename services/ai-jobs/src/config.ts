@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { env, readConfig } from '@offload/config';
 
 /** Read once per cold start; each handler takes the part it needs. A missing variable fails by name. */
@@ -18,9 +17,7 @@ export const workerConfig = () =>
     RESPONSE_QUEUE_NAME: env.name(),
     REQUEST_DLQ_NAME: env.name(),
     MAX_RECEIVE_COUNT: env.int(3),
-    OPENAI_MODEL: z._default(z.string().check(z.minLength(1)), 'gpt-4o-mini'),
-    OPENAI_MAX_RETRIES: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(10)), 2),
-    OPENAI_TIMEOUT_MS: env.int(60_000),
+    ...env.openai({ maxRetries: 2, timeoutMs: 60_000 }),
     OPENAI_MAX_TOKENS: env.int(1024),
   });
 

@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { env, readConfig } from '@offload/config';
 
 /** Read once per cold start; each handler takes the part it needs. A missing variable fails by name. */
@@ -26,9 +25,7 @@ export const claimConfig = () =>
 
 export const providerConfig = () =>
   readConfig({
-    OPENAI_MODEL: z._default(z.string().check(z.minLength(1)), 'gpt-4o-mini'),
-    OPENAI_MAX_RETRIES: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(10)), 4),
-    OPENAI_TIMEOUT_MS: env.int(10_000),
+    ...env.openai({ maxRetries: 4, timeoutMs: 10_000 }),
     SUBMIT_CONCURRENCY: env.int(10),
   });
 

@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { env, readConfig } from '@offload/config';
 
 /** Read once per cold start; each handler takes the part it needs. */
@@ -14,7 +13,5 @@ export const workerConfig = () =>
   readConfig({
     DLQ_NAME: env.name(),
     MAX_RECEIVE_COUNT: env.int(5),
-    OPENAI_MODEL: z._default(z.string().check(z.minLength(1)), 'gpt-4o-mini'),
-    OPENAI_MAX_RETRIES: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(10)), 2),
-    OPENAI_TIMEOUT_MS: env.int(60_000),
+    ...env.openai({ maxRetries: 2, timeoutMs: 60_000 }),
   });
