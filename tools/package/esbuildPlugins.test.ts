@@ -11,15 +11,27 @@ const plugins: Plugin[] = require(path.join(__dirname, '..', '..', 'serverless',
 const execFileAsync = promisify(execFile);
 
 // What the SDK's ES builds do: named imports of Node's modules, one of them behind `import()`.
+// A default import and an export defined by a getter (`fs.promises`) too.
 const SOURCE = [
   "import { request } from 'node:http';",
   "import { createHash } from 'crypto';",
+  "import path, { promises } from 'node:fs';",
   'export const handler = async () => ({',
   "  digest: createHash('sha256').update('x').digest('hex').slice(0, 8),",
   '  request: typeof request,',
+  '  promises: typeof promises.readFile,',
+  '  fs: typeof path.readFileSync,',
   "  lazy: typeof (await import('node:zlib')).gzipSync,",
   '});',
 ].join('\n');
+
+const RESULT = {
+  digest: '2d711642',
+  request: 'function',
+  promises: 'function',
+  fs: 'function',
+  lazy: 'function',
+};
 
 // Imports the bundle in a fresh process, calls its handler and lists whether undici was loaded.
 const RUN = [
@@ -60,17 +72,29 @@ describe('esbuild plugins', () => {
   it("loads Node's own modules through require, so importing http does not load undici", async () => {
     const { code, result, undici } = await bundleAndRun('with', true);
 
-    expect(code).not.toMatch(/from\s*"(node:)?(http|crypto)"/);
+    expect(code).not.toMatch(/from\s*"(node:)?(http|crypto|fs)"/);
     expect(code).not.toMatch(/import\("node:zlib"\)/);
-    expect(result).toEqual({ digest: '2d711642', request: 'function', lazy: 'function' });
+    expect(result).toEqual(RESULT);
     expect(undici).toBe(false);
+  });
+
+  it('reads only the names a bundle imports: no copy of a whole module, except behind import()', async () => {
+    const { code } = await bundleAndRun('with', true);
+
+    // esbuild's CommonJS interop copies every export of a module into a getter at load (about 100
+    // for crypto); a statically imported built-in module is read name by name instead.
+    expect(code).not.toMatch(/__toESM\(require_node_(http|crypto|fs)\(\)/);
+    expect(code).toMatch(/builtin\w*\.createHash/);
+    expect(code).not.toMatch(/builtin\w*\.createHmac/);
+    // `import()` needs the whole namespace, so that one keeps the lazy getters.
+    expect(code).toMatch(/__toESM\(require_node_zlib\(\)/);
   });
 
   it('is what keeps undici out: the same bundle built without it loads undici', async () => {
     const { code, result, undici } = await bundleAndRun('without', false);
 
     expect(code).toMatch(/from\s*"node:http"/);
-    expect(result).toEqual({ digest: '2d711642', request: 'function', lazy: 'function' });
+    expect(result).toEqual(RESULT);
     expect(undici).toBe(true);
   });
 });
