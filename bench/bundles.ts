@@ -7,7 +7,7 @@ import { build, type BuildOptions } from 'esbuild';
 import { functionEnv } from '../tools/local-stack/offline';
 import { discoverServices, printConfig, ROOT } from '../tools/local-stack/services';
 import { esbuildOptions, readService, type ServiceSpec } from './serverless';
-import { rowFromSamples, type BenchOptions, type Row } from './types';
+import { median, rowFromSamples, type BenchOptions, type Row } from './types';
 
 const GROUP = 'bundles';
 const execFileAsync = promisify(execFile);
@@ -30,6 +30,122 @@ const SDK_CLIENTS: Record<string, { pkg: string; client: string }> = {
     client: 'ApiGatewayManagementApiClient',
   },
 };
+
+/**
+ * The design floor: what the third-party libraries a function's stack loads cost on their own,
+ * set up at module scope as a minimal handler would set them up, with no product code. Each entry
+ * applies when the function's bundle loads its package at start. The floor is the bare handler
+ * (same SDK clients and commands) plus these, so `floor / bare` is the share of a cold load the
+ * design's libraries take, and `function / floor` what our own code adds on top.
+ */
+interface Library {
+  pkg: string;
+  imports: string[];
+  /** Module-scope statements. */
+  setup: string[];
+  /** Middy middlewares it adds (`.use(...)`), when the handler is a Middy stack. */
+  use?: string[];
+}
+
+const DESIGN_LIBRARIES: Library[] = [
+  {
+    pkg: 'zod',
+    imports: ["import * as z from 'zod/mini';", "import { en } from 'zod/locales';"],
+    setup: [
+      'z.config(en());',
+      "const schema = z.object({ id: z.string().check(z.minLength(1), z.maxLength(128)), note: z.optional(z.string()), kind: z.enum(['a', 'b']) });",
+      'floor.push(schema);',
+    ],
+  },
+  {
+    pkg: '@aws-lambda-powertools/logger',
+    imports: [
+      "import { Logger } from '@aws-lambda-powertools/logger';",
+      "import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';",
+    ],
+    setup: ['const logger = new Logger();', 'floor.push(logger);'],
+    use: ['injectLambdaContext(logger, { resetKeys: true })'],
+  },
+  {
+    pkg: '@aws-lambda-powertools/metrics',
+    imports: [
+      "import { Metrics } from '@aws-lambda-powertools/metrics';",
+      "import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';",
+    ],
+    setup: ['const metrics = new Metrics();', 'floor.push(metrics);'],
+    use: ['logMetrics(metrics)'],
+  },
+  {
+    pkg: '@aws-sdk/lib-dynamodb',
+    imports: [
+      "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
+      "import { DynamoDBClient as DocumentsBase } from '@aws-sdk/client-dynamodb';",
+    ],
+    setup: [
+      'floor.push(DynamoDBDocumentClient.from(clients.find((client) => client instanceof DocumentsBase) ?? new DocumentsBase({})));',
+    ],
+  },
+  ...(
+    [
+      ['@middy/http-header-normalizer', 'httpHeaderNormalizer', 'httpHeaderNormalizer()'],
+      ['@middy/http-security-headers', 'httpSecurityHeaders', 'httpSecurityHeaders()'],
+      ['@middy/http-cors', 'httpCors', "httpCors({ origins: ['https://example.com'] })"],
+      ['@middy/http-json-body-parser', 'httpJsonBodyParser', 'httpJsonBodyParser()'],
+    ] as const
+  ).map(([pkg, name, use]) => ({ pkg, imports: [`import ${name} from '${pkg}';`], setup: [], use: [use] })),
+];
+
+interface ClientUse {
+  pkg: string;
+  client: string;
+  commands: string[];
+}
+
+/**
+ * A handler that creates `clients` and references the commands it may send (with the SDK's ES
+ * builds, esbuild keeps only the commands imported), plus `libraries` set up at module scope; a
+ * Middy stack when the function's own bundle loads Middy at start.
+ */
+function handlerSource(
+  clients: ClientUse[],
+  commands: string[],
+  libraries: Library[],
+  loadsAtStart: Set<string>,
+): string {
+  const middy = libraries.length > 0 && loadsAtStart.has('@middy/core');
+  const uses = middy ? libraries.flatMap(({ use = [] }) => use) : [];
+  const body = 'async () => ({ clients: clients.length, commands: commands.length, floor: floor.length })';
+  return [
+    ...clients.map(
+      ({ pkg, client, commands }) => `import { ${[client, ...commands].join(', ')} } from '${pkg}';`,
+    ),
+    ...(middy ? ["import middy from '@middy/core';"] : []),
+    ...libraries.flatMap(({ imports }) => imports),
+    `const clients = [${clients.map(({ client }) => `new ${client}({})`).join(', ')}];`,
+    `const commands = [${commands.join(', ')}];`,
+    'const floor: unknown[] = [];',
+    ...libraries.flatMap(({ setup }) => setup),
+    middy
+      ? `export const handler = middy(${body})${uses.map((use) => `.use(${use})`).join('')};`
+      : `export const handler = ${body};`,
+  ].join('\n');
+}
+
+/** `zod, Powertools logger + metrics, Middy (3)`: what a floor adds to its bare handler. */
+function describeLibraries(libraries: Library[], loadsAtStart: Set<string>): string {
+  const names = libraries.map(({ pkg }) => pkg);
+  const powertools = names.filter((pkg) => pkg.startsWith('@aws-lambda-powertools/'));
+  const middlewares = names.filter((pkg) => pkg.startsWith('@middy/')).length;
+  const parts = [
+    ...(names.includes('zod') ? ['zod/mini'] : []),
+    ...(powertools.length ? [`Powertools ${powertools.map((pkg) => pkg.split('/')[1]).join(' + ')}`] : []),
+    ...(loadsAtStart.has('@middy/core')
+      ? [`Middy${middlewares ? ` (${middlewares} middlewares)` : ''}`]
+      : []),
+    ...(names.includes('@aws-sdk/lib-dynamodb') ? ['document client'] : []),
+  ];
+  return parts.join(', ') || 'no library';
+}
 
 /**
  * Imports the bundle once in a fresh process and prints the CPU milliseconds (user + system) the
@@ -68,12 +184,23 @@ interface Target {
   failed?: string;
 }
 
+interface Baseline {
+  label: string;
+  target: Target;
+}
+
+interface Floor extends Baseline {
+  bare: Baseline;
+}
+
 interface Measured {
   service: string;
   fn: string;
   target: Target;
   /** The bare handler it is compared with; one per client set. */
-  bare: { label: string; target: Target };
+  bare: Baseline;
+  /** Its bare handler plus the design's libraries its bundle loads at start (DESIGN_LIBRARIES). */
+  floor: Floor;
   /** The esbuild options its bundle was built with. */
   build: BuildOptions;
 }
@@ -259,7 +386,8 @@ export async function run(options: BenchOptions): Promise<Row[]> {
     );
 
     const builds = new Map<string, Promise<Bundle>>();
-    const bares = new Map<string, { label: string; target: Target }>();
+    const bares = new Map<string, Baseline>();
+    const floors = new Map<string, Floor>();
     const measured: Measured[] = [];
     const leftOut = new Set<string>();
     for (const [index, service] of services.entries()) {
@@ -314,34 +442,42 @@ export async function run(options: BenchOptions): Promise<Row[]> {
             ? `bare ${clients.map(({ pkg }) => pkg.replace('@aws-sdk/', '')).join(' + ')}, ${commands.length} commands`
             : 'bare (no SDK client)';
           const key = `${label}|${commands.join(',')}|${nodeOptions}|${JSON.stringify(esbuild)}`;
-          let bare = bares.get(key);
-          if (!bare) {
-            // The commands it is allowed to send are part of what a bare handler making the same
-            // calls loads: with the SDK's ES builds, esbuild keeps only the commands imported.
-            const source = [
-              ...clients.map(
-                ({ pkg, client, commands }) =>
-                  `import { ${[client, ...commands].join(', ')} } from '${pkg}';`,
-              ),
-              `const clients = [${clients.map(({ client }) => `new ${client}({})`).join(', ')}];`,
-              `const commands = [${commands.join(', ')}];`,
-              'export const handler = async () => ({ clients: clients.length, commands: commands.length });',
-            ].join('\n');
-            const bareBundle = await bundle(
+          const buildBaseline = async (libraries: Library[], name: string, sourcefile: string) =>
+            bundle(
               {
                 ...esbuild,
-                stdin: { contents: source, loader: 'ts', resolveDir: ROOT, sourcefile: 'bare.ts' },
+                stdin: {
+                  contents: handlerSource(clients, commands, libraries, target.bundle.loadsAtStart),
+                  loader: 'ts',
+                  resolveDir: ROOT,
+                  sourcefile,
+                },
               },
               path.join(dir, 'bare'),
-              `bare${bares.size}`,
+              name,
             );
+          const baselineEnv = { ...runtimeEnv, NODE_OPTIONS: nodeOptions };
+          let bare = bares.get(key);
+          if (!bare) {
             bare = {
               label,
-              target: { bundle: bareBundle, env: { ...runtimeEnv, NODE_OPTIONS: nodeOptions }, loads: [] },
+              target: {
+                bundle: await buildBaseline([], `bare${bares.size}`, 'bare.ts'),
+                env: baselineEnv,
+                loads: [],
+              },
             };
             bares.set(key, bare);
           }
-          measured.push({ service: service.name, fn: fn.name, target, bare, build: buildOptions });
+          const libraries = DESIGN_LIBRARIES.filter(({ pkg }) => target.bundle.loadsAtStart.has(pkg));
+          const floorLabel = `${label} + ${describeLibraries(libraries, target.bundle.loadsAtStart)}`;
+          let floor = floors.get(`${key}|${floorLabel}`);
+          if (!floor) {
+            const bundled = await buildBaseline(libraries, `floor${floors.size}`, 'floor.ts');
+            floor = { label: floorLabel, bare, target: { bundle: bundled, env: baselineEnv, loads: [] } };
+            floors.set(`${key}|${floorLabel}`, floor);
+          }
+          measured.push({ service: service.name, fn: fn.name, target, bare, floor, build: buildOptions });
         } catch (error) {
           console.warn(`${GROUP}: skipping ${service.name}/${fn.name}: ${(error as Error).message}`);
         }
@@ -356,6 +492,7 @@ export async function run(options: BenchOptions): Promise<Row[]> {
     const targets = [
       ...measured.map(({ target }) => target),
       ...[...bares.values()].map(({ target }) => target),
+      ...[...floors.values()].map(({ target }) => target),
       ...(mapped ? [mapped.target] : []),
     ];
     for (let round = 0; round < loads; round++) {
@@ -389,24 +526,56 @@ export async function run(options: BenchOptions): Promise<Row[]> {
             ),
           ]
         : [];
+    const floorRows: Row[] = [...floors.values()]
+      .filter(({ target, bare }) => !target.failed && !bare.target.failed)
+      .flatMap((floor) => {
+        const users = loaded.filter((of) => of.floor === floor).map(({ service, fn }) => `${service}/${fn}`);
+        if (users.length === 0) return [];
+        const more = users.length > 1 ? ` +${users.length - 1}` : '';
+        return [
+          rowFromSamples(
+            {
+              group: GROUP,
+              name: `design floor of ${users[0]}${more}: ${floor.label.slice(floor.bare.label.length + 3)}`,
+              unit: 'ms CPU',
+              baseline: floor.bare.label,
+            },
+            floor.target.loads,
+            floor.bare.target.loads,
+          ),
+        ];
+      });
     return loaded
-      .flatMap(({ service, fn, target, bare }) => [
-        {
-          group: GROUP,
-          name: `${service}/${fn} size`,
-          value: kib(target.bundle.bytes),
-          unit: 'KiB',
-          baseline: bare.label,
-          baselineValue: kib(bare.target.bundle.bytes),
-          ratio: target.bundle.bytes / bare.target.bundle.bytes,
-        },
-        rowFromSamples(
+      .flatMap(({ service, fn, target, bare, floor }) => {
+        const load = rowFromSamples(
           { group: GROUP, name: `${service}/${fn} load`, unit: 'ms CPU', baseline: bare.label },
           target.loads,
           bare.target.loads,
-        ),
-      ])
-      .concat(mapRows);
+        );
+        // What our own code adds to the design's libraries (JSON and progress line; the floor rows
+        // hold each floor against its bare handler).
+        const floorMs = floor.target.failed ? undefined : median(floor.target.loads);
+        if (floorMs !== undefined) {
+          load.details = { 'design floor, ms CPU': floorMs, 'load / design floor': load.value / floorMs };
+          options.log(
+            `${GROUP}: ${service}/${fn} ${load.value.toFixed(0)} ms: ${load.ratio.toFixed(2)}x bare, ` +
+              `${(load.value / floorMs).toFixed(2)}x its design floor (${floorMs.toFixed(0)} ms)`,
+          );
+        }
+        return [
+          {
+            group: GROUP,
+            name: `${service}/${fn} size`,
+            value: kib(target.bundle.bytes),
+            unit: 'KiB',
+            baseline: bare.label,
+            baselineValue: kib(bare.target.bundle.bytes),
+            ratio: target.bundle.bytes / bare.target.bundle.bytes,
+          },
+          load,
+        ];
+      })
+      .concat(floorRows, mapRows);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
