@@ -1,6 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { sendMessage } from '@offload/aws/sqs';
 import { describeError, OffloadError, PoisonMessageError } from '@offload/errors';
 import { parseMessage } from '@offload/messages';
 import { logger, traceIdOf } from './logger';
@@ -127,6 +126,10 @@ function deadLetterAttributes(
 async function moveToDlq(dlqName: string, record: SQSRecord, kind: 'poison' | 'exhausted', error: unknown) {
   const reason = describeError(error).slice(0, 1024);
   const groupId = record.attributes.MessageGroupId;
+  // Only a poison or exhausted record needs SQS here: the client (about 25 KiB and 8 ms of a cold
+  // start) loads with the first such record instead of at every cold start of a worker that sends
+  // nothing else (processTasks, processEpisodes, notify, ...).
+  const { sendMessage } = await import('@offload/aws/sqs');
   await sendMessage(dlqName, {
     body: record.body,
     // A FIFO DLQ needs a group; the source's keeps related failures together for redrive.
