@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 import { functionEnv } from '../tools/local-stack/offline';
 import { discoverServices, printConfig, ROOT } from '../tools/local-stack/services';
-import { esbuildOptions, readService, type ServiceSpec } from './serverless';
+import { esbuildOptions, loadedAtStart, packageOf, readService, type ServiceSpec } from './serverless';
 import { median, rowFromSamples, type BenchOptions, type Row } from './types';
 
 const GROUP = 'bundles';
@@ -205,14 +205,6 @@ interface Measured {
   build: BuildOptions;
 }
 
-/** `node_modules/@scope/name/...` -> `@scope/name`; the repo's own libs and services -> `(own code)`. */
-function packageOf(input: string): string {
-  const at = input.lastIndexOf('node_modules/');
-  if (at < 0) return '(own code)';
-  const parts = input.slice(at + 'node_modules/'.length).split('/');
-  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
-}
-
 /** Builds `options` into `outdir` as `name` plus its chunks (the build may split). */
 async function bundle(options: BuildOptions, outdir: string, name: string): Promise<Bundle> {
   const { metafile } = await build({
@@ -229,15 +221,7 @@ async function bundle(options: BuildOptions, outdir: string, name: string): Prom
   );
   if (!file) throw new Error(`${name}: the build wrote no entry point`);
   // What a cold start reads: the entry and the chunks it imports statically, transitively.
-  const files = new Set<string>();
-  for (let pending = [file]; pending.length > 0;) {
-    const next = pending.pop()!;
-    if (files.has(next)) continue;
-    files.add(next);
-    for (const { path: imported, kind } of metafile.outputs[next]?.imports ?? []) {
-      if (kind === 'import-statement' && metafile.outputs[imported]) pending.push(imported);
-    }
-  }
+  const files = loadedAtStart(metafile, file);
   const byPackage = new Map<string, number>();
   for (const out of files) {
     for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[out]!.inputs)) {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { Metafile } from 'esbuild';
 import yaml from 'js-yaml';
 
 // Reads services' serverless.yml as plain YAML: enough for functions, handlers, IAM actions,
@@ -163,4 +164,26 @@ export function esbuildOptions(service: ServiceSpec): Record<string, unknown> {
     ...(extension !== '.js' && { outExtension: { '.js': extension } }),
     external: [...strings(merged.external), ...(exclude.includes('*') ? [] : exclude)],
   };
+}
+
+/** A bundle's output files a cold start reads: `entry` and what it imports statically, transitively. */
+export function loadedAtStart(metafile: Metafile, entry: string): Set<string> {
+  const files = new Set<string>();
+  for (let pending = [entry]; pending.length > 0;) {
+    const next = pending.pop()!;
+    if (files.has(next)) continue;
+    files.add(next);
+    for (const { path: imported, kind } of metafile.outputs[next]?.imports ?? []) {
+      if (kind === 'import-statement' && metafile.outputs[imported]) pending.push(imported);
+    }
+  }
+  return files;
+}
+
+/** `node_modules/@scope/name/...` -> `@scope/name`; the repo's own libs and services -> `(own code)`. */
+export function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return '(own code)';
+  const parts = input.slice(at + 'node_modules/'.length).split('/');
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { esbuildOptions, readService } from '../../bench/serverless';
+import { build, type BuildOptions } from 'esbuild';
+import { esbuildOptions, loadedAtStart, packageOf, readService } from '../../bench/serverless';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -23,25 +23,15 @@ async function packagesOf(service: string, fn: string, outdir: string) {
   });
   const outputs = Object.keys(metafile.outputs);
   const main = outputs.find((out) => out.endsWith(`/${fn}.mjs`))!;
-  // What a cold start reads: the entry and what it imports statically, transitively.
-  const atStart = new Set<string>();
-  for (let pending = [main]; pending.length > 0;) {
-    const next = pending.pop()!;
-    if (atStart.has(next)) continue;
-    atStart.add(next);
-    for (const { path: imported, kind } of metafile.outputs[next]!.imports) {
-      if (kind === 'import-statement' && metafile.outputs[imported]) pending.push(imported);
-    }
-  }
-  const packagesIn = (files: string[]) =>
+  const packagesIn = (files: Iterable<string>) =>
     new Set(
-      files.flatMap((out) =>
-        Object.keys((metafile as Metafile).outputs[out]!.inputs).flatMap(
-          (input) => /node_modules\/(@[^/]+\/[^/]+|[^@/][^/]*)\//.exec(input)?.[1] ?? [],
-        ),
+      [...files].flatMap((out) =>
+        Object.keys(metafile.outputs[out]!.inputs)
+          .map(packageOf)
+          .filter((pkg) => pkg !== '(own code)'),
       ),
     );
-  return { atStart: packagesIn([...atStart]), bundled: packagesIn(outputs) };
+  return { atStart: packagesIn(loadedAtStart(metafile, main)), bundled: packagesIn(outputs) };
 }
 
 describe('what a function loads at a cold start', () => {
